@@ -82,7 +82,8 @@ def cosine(a: np.ndarray, b: np.ndarray) -> float:
 def _decoder():
     from pocketsphinx import Decoder
 
-    return Decoder(loglevel="FATAL")  # default config: bundled en-us acoustic model, LM, dict
+    decoder = Decoder(loglevel="FATAL")  # default config: bundled en-us acoustic model, LM, dict
+    return decoder, decoder.get_cmn(False)
 
 
 def split_at_pauses(x: np.ndarray, rate: int = ASR_RATE, max_s: float = MAX_CHUNK_S) -> list[np.ndarray]:
@@ -127,7 +128,8 @@ def transcribe(samples: np.ndarray, sample_rate: int) -> str:
     peak = float(np.max(np.abs(x))) if len(x) else 0.0
     if peak > 0:
         x = x * (0.9 / peak)  # a consistent level: the decoder's features are level-sensitive
-    decoder = _decoder()
+    decoder, initial_cmn = _decoder()
+    decoder.set_cmn(initial_cmn)  # the live cepstral mean adapts: start every call afresh
     words = []
     for chunk in split_at_pauses(x):
         pcm = (np.clip(chunk, -1.0, 1.0) * 32767).astype("<i2").tobytes()

@@ -136,3 +136,20 @@ class Timeline:
     true_peak_dbtp: float
     speakers: tuple[tuple[str, str, str], ...]  # (name, role, voice id)
     segments: tuple[Segment, ...]
+
+
+@dataclass(frozen=True)
+class Item:
+    """One thing the program says or plays, in order: a speaker's words, a narrated or chimed
+    direction, or an announcement the program adds (title, who is speaking)."""
+
+    kind: str  # speech | cue | announcement
+    speaker: str  # the turn's speaker, or "Narrator" for what the program adds
+    role: str
+    text: str  # as shown in captions and the read-along page
+    spoken: str  # what the engine is given (lexicon applied); "" for a chime
+    voice: Voice | None
+    pause_before_ms: int
+    chime: str | None = None  # music | soundbite | break | generic
+    turn: int | None = None
+    line: int | None = None

@@ -39,6 +39,8 @@ class Engine:
     sample_rate: int = 0
     #: transforms (`~name` or pitch/formant) are honoured; engines without them reject them
     supports_transforms: bool = False
+    #: named transforms (`base~name` → (pitch, formant)) this engine offers
+    transforms: dict[str, tuple[float, float]] = {}
 
     def voices(self) -> list[VoiceInfo]:
         raise NotImplementedError
@@ -46,6 +48,9 @@ class Engine:
     def synthesize(self, text: str, voice: Voice) -> Clip:
         """Speak `text` (non-empty, already cleaned) with `voice`; return mono float32 audio."""
         raise NotImplementedError
+
+    def check(self) -> None:
+        """Raise EngineError when the engine cannot speak here (called before a render starts)."""
 
     def knows(self, base: str) -> bool:
         """Whether `base` names one of this engine's voices (casting checks before synthesis)."""

@@ -15,15 +15,17 @@ from ..errors import EngineError
 from ..models import Clip, Voice
 from . import Engine, VoiceInfo
 
-#: Named transforms, `neural:heart~NAME`: (pitch = F0 scale, formant = envelope warp).
-#: Chosen by measurement (benchmarks/palette.py): every pair of palette voices scores
-#: at most 0.80 speaker-embedding cosine, and each keeps a low word error rate.
-TRANSFORMS: dict[str, tuple[float, float]] = {
-    "deep": (0.5, 0.80),
-    "low": (0.55, 1.0),
-    "warm": (0.8, 0.95),
-    "dark": (1.0, 0.85),
-}
+#: The palette, `neural:heart~NAME`: (name, pitch = F0 scale, formant = envelope warp, gender
+#: impression). Chosen by measurement (benchmarks/palette.py, figures in benchmarks/palette.json):
+#: every pair scores at most 0.80 speaker-embedding cosine and each keeps a low word error rate.
+PALETTE: tuple[tuple[str, float, float, str], ...] = (
+    ("heart", 1.0, 1.0, "female"),
+    ("deep", 0.5, 0.80, "male"),
+    ("dark", 1.0, 0.85, "female"),
+    ("low", 0.55, 1.0, "male"),
+    ("warm", 0.8, 0.95, "female"),
+)
+TRANSFORMS: dict[str, tuple[float, float]] = {n: (p, f) for n, p, f, _ in PALETTE if n != "heart"}
 #: hibari's own pace at speed 1.0, in words a minute (measured on the seed transcript).
 NATURAL_WPM = 165.0
 SEED = 0  # a fixed seed makes synthesis bit-identical, so clips can be cached and compared
@@ -64,23 +66,35 @@ class NeuralEngine(Engine):
     name = "neural"
     sample_rate = 24000
     supports_transforms = True
+    transforms = TRANSFORMS
 
     def __init__(self) -> None:
         try:
             import hibari
-            from hibari import Hibari
         except Exception as exc:
             raise EngineError(f"the neural engine needs hibari-tts: {exc} (pip install hibari-tts==0.2.1)") from exc
         self.version = hibari.__version__
-        try:
-            self._model = Hibari(voice="heart", threads=1)
-        except Exception as exc:
-            raise EngineError(f"the neural engine could not load its model: {exc}") from exc
+        self._loaded = None
+
+    @property
+    def _model(self):
+        """The ONNX model, loaded on first synthesis: listing voices or casting needs no model."""
+        if self._loaded is None:
+            from hibari import Hibari
+
+            try:
+                self._loaded = Hibari(voice="heart", threads=1)
+            except Exception as exc:
+                raise EngineError(f"the neural engine could not load its model: {exc}") from exc
+        return self._loaded
+
+    def check(self) -> None:
+        self._model  # noqa: B018 - loading the model is the check
 
     def voices(self) -> list[VoiceInfo]:
         found = [VoiceInfo("neural:heart", "en-US", "female", "hibari 'heart', American English")]
-        for name, (pitch, formant) in TRANSFORMS.items():
-            found.append(VoiceInfo(f"neural:heart~{name}", "en-US", None, f"heart, pitch ×{pitch}, formant ×{formant}"))
+        for name, pitch, formant, gender in PALETTE[1:]:
+            found.append(VoiceInfo(f"neural:heart~{name}", "en-US", gender, f"heart, pitch ×{pitch}, formant ×{formant}"))
         return found
 
     def knows(self, base: str) -> bool:

@@ -1,0 +1,196 @@
+"""`Script` + `Settings` → `Cast`: a voice for every speaker, none shared, the same on every run.
+
+Casting order: an exact override in voices.yaml wins; then the role's family from voices.yaml;
+then the automatic palette of the chosen engine. Within a family a speaker's first choice comes
+from a stable hash of the name (not the order of appearance), so a person keeps their voice
+across runs and transcripts; only a collision inside one program moves them to the next free one.
+Hosts, reporters and guests start in different parts of the palette so roles are audible.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from . import engines
+from .config import Settings, Tuning, VoiceSpec
+from .errors import VoicesError
+from .models import Cast, Casting, Script, Voice
+
+#: The automatic neural palette: (name, pitch, formant, gender impression). Measured with
+#: benchmarks/palette.py; `heart` is hibari's own voice.
+from .engines.neural import PALETTE as NEURAL_PALETTE  # noqa: E402
+
+#: eSpeak variants in order of intelligibility, without near-duplicates (FACTS.md: f2/f5 0.98,
+#: anika/anikaRobot 0.97, klatt/klatt2 0.97, edward/klatt4 0.88 sound alike, so one of each).
+ESPEAK_PALETTE: tuple[str, ...] = (
+    "f2", "edward", "klatt", "miguel", "anika", "m3", "Hugo", "victor", "m6", "Diogo", "f4", "klatt3",
+    "m1", "iven", "john", "max", "belinda", "benjamin", "david", "adam", "ian", "norbert", "aunty",
+    "boris", "caleb", "croak", "f1", "m2", "m4", "m5", "m7", "m8", "Alex", "Andy", "Annie", "Gene",
+    "Lee", "Mario", "Michael", "Mike", "Tweaky", "antonio", "gustave", "linda", "marcelo", "michel",
+)
+#: Where each role starts looking in the palette: separate families make roles audible.
+FAMILY_OFFSETS = {"host": 0, "reporter": 2, "guest": 4, "unidentified": 6, "interpreter": 1, "narrator": 3}
+GENDER_HINT = re.compile(r"\b(he|him|his|she|her|hers)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    id: str
+    engine: str
+    base: str
+    pitch: float
+    formant: float
+    gender: str | None
+
+
+def stable_index(name: str, modulo: int) -> int:
+    """The same name gives the same number on every run and machine (unlike `hash()`)."""
+    digest = hashlib.sha256(name.strip().lower().encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % max(modulo, 1)
+
+
+def automatic_palette(engine: str) -> list[_Candidate]:
+    if engine == "neural":
+        neural = [_Candidate(f"neural:heart{'' if n == 'heart' else '~' + n}", "neural", "heart", p, f, g)
+                  for n, p, f, g in NEURAL_PALETTE]
+        return neural + automatic_palette("espeak")
+    if engine == "espeak":
+        return [_Candidate(f"espeak:gmw/en-us+{v}", "espeak", f"gmw/en-us+{v}", 1.0, 1.0, None) for v in ESPEAK_PALETTE]
+    # any other engine: its own voices in its own order
+    return [_Candidate(v.id, engine, v.id.split(":", 1)[1], 1.0, 1.0, v.gender) for v in engines.get(engine).voices()]
+
+
+def gender_hints(script: Script) -> dict[str, str]:
+    """'he'/'she' in the sentences that name a speaker: a hint, used only to break ties."""
+    counts: dict[str, list[int]] = {s.name: [0, 0] for s in script.speakers}
+    surnames = {s.name: s.name.split()[-1] for s in script.speakers if len(s.name.split()) >= 2}
+    for turn in script.turns:
+        for sentence in re.split(r"(?<=[.!?])\s+", turn.text):
+            for name, last in surnames.items():
+                if last in sentence:
+                    following = sentence + " "
+                    for pronoun in GENDER_HINT.findall(following):
+                        counts[name][0 if pronoun.lower() in ("he", "him", "his") else 1] += 1
+    return {n: ("male" if m > f else "female") for n, (m, f) in counts.items() if m != f}
+
+
+def resolve_spec(spec: VoiceSpec, tuning: Tuning | None, settings: Settings, speaker: str) -> Voice:
+    """A voices.yaml voice → `Voice`, checking that the engine has it (file:line on failure)."""
+    try:
+        engine = engines.get(spec.engine)
+    except Exception as exc:
+        raise VoicesError(f"{exc} (voice {spec.id!r} for {speaker!r})", settings.path, spec.line) from None
+    pitch = formant = 1.0
+    if spec.transform is not None:
+        transforms = getattr(engine, "transforms", {})
+        if spec.transform not in transforms:
+            known = ", ".join(sorted(transforms)) or "none"
+            raise VoicesError(f"unknown voice transform {spec.transform!r} in {spec.id!r} for speaker "
+                              f"{speaker!r} (this engine has: {known})", settings.path, spec.line)
+        pitch, formant = transforms[spec.transform]
+    if not engine.knows(spec.base):
+        raise VoicesError(f"unknown voice {spec.id!r} for speaker {speaker!r} (run 'broadcast voices' to list "
+                          f"them)", settings.path, spec.line)
+    return _tuned(Voice(spec.id, spec.engine, spec.base, pitch, formant, settings.rate_wpm, settings.volume),
+                  tuning, settings)
+
+
+def _tuned(voice: Voice, tuning: Tuning | None, settings: Settings) -> Voice:
+    from dataclasses import replace
+
+    if tuning is None:
+        return voice
+    changed = replace(
+        voice,
+        rate_wpm=tuning.rate_wpm if tuning.rate_wpm is not None else voice.rate_wpm,
+        pitch=tuning.pitch if tuning.pitch is not None else voice.pitch,
+        formant=tuning.formant if tuning.formant is not None else voice.formant,
+        volume=tuning.volume if tuning.volume is not None else voice.volume,
+    )
+    if (changed.pitch, changed.formant) != (voice.pitch, voice.formant):
+        # a custom transform is a different voice: name it so two speakers never share one unseen
+        changed = replace(changed, id=f"{voice.id.split('~')[0]}~p{changed.pitch:g}f{changed.formant:g}")
+        if not engines.get(voice.engine).supports_transforms:
+            raise VoicesError(f"engine {voice.engine!r} cannot change pitch and formant of {voice.id!r}",
+                              settings.path, tuning.line)
+    return changed
+
+
+def cast(script: Script, settings: Settings, engine: str) -> Cast:
+    """Give every speaker a distinct voice; the narrator and interpreters get voices of their own."""
+    palette = automatic_palette(engine)
+    hints = gender_hints(script)
+    taken: set[str] = set()
+    castings: list[Casting] = []
+    order = sorted(script.speakers, key=lambda s: (settings.speaker(s.name) is None,))
+
+    def from_palette(name: str, family: str, gender: str | None, tuning: Tuning | None) -> tuple[Voice, str]:
+        start = FAMILY_OFFSETS.get(family, 0) + stable_index(name, 3)
+        ordered = palette[start % len(palette):] + palette[: start % len(palette)]
+        if gender:
+            # prefer the speaker's likely gender; neutral voices stay eligible
+            ordered = sorted(ordered, key=lambda c: 0 if c.gender in (gender, None) else 1)
+        for c in ordered:
+            voice = _tuned(Voice(c.id, c.engine, c.base, c.pitch, c.formant, settings.rate_wpm, settings.volume),
+                           tuning, settings)
+            if voice.id not in taken:
+                return voice, "automatic"
+        # more speakers than the palette: new voices from the palette at other pitches
+        for step in range(1, 50):
+            for c in ordered:
+                pitch = c.pitch * (1 + 0.12 * step * (1 if step % 2 else -1))
+                vid = f"{c.id.split('~')[0]}~p{pitch:.2f}" + (f"f{c.formant:g}" if c.formant != 1 else "")
+                if vid not in taken and 0.3 <= pitch <= 2.0:
+                    return Voice(vid, c.engine, c.base, pitch, c.formant, settings.rate_wpm, settings.volume), "automatic"
+        raise VoicesError(f"ran out of distinct voices for {name!r}")
+
+    for speaker in order:
+        override = settings.speaker(speaker.name)
+        role_tuning = settings.role(speaker.role)
+        voice, reason = None, ""
+        if override is not None and override.voices:
+            voice, reason = resolve_spec(override.voices[0], override, settings, speaker.name), "override"
+            if voice.id in taken:
+                raise VoicesError(f"speaker {speaker.name!r} is given voice {voice.id!r}, which another speaker "
+                                  f"in this program already has", settings.path, override.line)
+        elif role_tuning is not None and role_tuning.voices:
+            specs = list(role_tuning.voices)
+            start = stable_index(speaker.name, len(specs))
+            for spec in specs[start:] + specs[:start]:
+                candidate = resolve_spec(spec, override or role_tuning, settings, speaker.name)
+                if candidate.id not in taken:
+                    voice, reason = candidate, f"role family '{speaker.role}'"
+                    break
+        if voice is None:
+            voice, reason = from_palette(speaker.name, speaker.role, hints.get(speaker.name), override or role_tuning)
+        taken.add(voice.id)
+        castings.append(Casting(speaker.name, speaker.role, voice, reason))
+
+    interpreters: list[tuple[str, Voice]] = []
+    interpreted = [s for s in script.speakers if any(t.interpreted and t.speaker == s.name for t in script.turns)]
+    for speaker in interpreted:
+        if settings.interpreted_from == "speaker":
+            continue
+        family = settings.role("interpreter")
+        voice = None
+        if family is not None and family.voices:
+            for spec in family.voices:
+                candidate = resolve_spec(spec, family, settings, f"interpreter for {speaker.name}")
+                if candidate.id not in taken:
+                    voice = candidate
+                    break
+        if voice is None:
+            voice, _ = from_palette(f"interpreter for {speaker.name}", "interpreter", None, family)
+        taken.add(voice.id)
+        interpreters.append((speaker.name, voice))
+
+    narrator_family = settings.role("narrator")
+    if narrator_family is not None and narrator_family.voices:
+        narrator = resolve_spec(narrator_family.voices[0], narrator_family, settings, "Narrator")
+    else:
+        narrator, _ = from_palette("Narrator", "narrator", None, narrator_family)
+    # castings in the order speakers appear
+    by_name = {c.speaker: c for c in castings}
+    return Cast(tuple(by_name[s.name] for s in script.speakers), narrator, tuple(interpreters))

@@ -1,0 +1,279 @@
+"""The `broadcast` command: parse arguments, call the Python API, print, exit with the right code.
+
+Only this module prints or exits. stdout carries results (paths, or JSON with --json); progress
+and messages go to stderr. Every `BroadcastError` becomes one line and its exit code; anything
+else is a bug: one line naming the file where the traceback was written, and exit code 1.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .errors import BroadcastError, ExitCode
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Turn a broadcast transcript into a multi-voice, mastered audio program.")
+
+TranscriptArg = Annotated[str, typer.Argument(help="Transcript text file, or - for standard input.",
+                                              show_default=False)]
+VoicesOpt = Annotated[Optional[Path], typer.Option("--voices", help="voices.yaml with your casting.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
+EngineOpt = Annotated[Optional[str], typer.Option("--engine", help="Speech engine: neural, espeak, silence, ...")]
+
+
+def _err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _handled(command: Callable[..., None]) -> Callable[..., None]:
+    """Turn every outcome of a command into one line on stderr and its exit code (errors.py)."""
+
+    @functools.wraps(command)
+    def run(*args, **kwargs) -> None:
+        try:
+            command(*args, **kwargs)
+        except (typer.Exit, typer.BadParameter):
+            raise
+        except BroadcastError as exc:
+            _err(f"broadcast: error: {exc}")
+            raise typer.Exit(int(exc.exit_code)) from None
+        except KeyboardInterrupt:
+            _err("broadcast: interrupted; no partial output was left")
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        except BrokenPipeError:
+            raise typer.Exit(0) from None
+        except Exception as exc:  # a bug: one line here, the whole story in a file
+            import tempfile
+            import traceback
+
+            fd, name = tempfile.mkstemp(prefix="broadcast-crash-", suffix=".txt")
+            with open(fd, "w") as f:
+                traceback.print_exc(file=f)
+            _err(f"broadcast: internal error: {type(exc).__name__}: {exc} (traceback in {name}; please report it)")
+            raise typer.Exit(int(ExitCode.INTERNAL)) from None
+
+    return run
+
+
+class _Progress:
+    """A progress bar on stderr when it is a terminal; notes always (unless quiet)."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.bar = None
+        self.task = None
+
+    def note(self, message: str) -> None:
+        if not self.quiet:
+            _err(f"broadcast: {message}")
+
+    def start(self, total: int, label: str) -> None:
+        if self.quiet or not sys.stderr.isatty():
+            return
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        self.bar = Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                            TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+        self.bar.start()
+        self.task = self.bar.add_task(label, total=total)
+
+    def advance(self, steps: int = 1) -> None:
+        if self.bar is not None:
+            self.bar.advance(self.task, steps)
+
+    def finish(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
+
+
+def _script_json(script) -> dict:
+    return {
+        "version": 1,
+        "title": script.title,
+        "speakers": [{"name": s.name, "role": s.role, "labels": list(s.labels)} for s in script.speakers],
+        "turns": [{"speaker": t.speaker, "role": t.role, "kind": t.kind, "text": t.text,
+                   "interpreted": t.interpreted, "line": t.line} for t in script.turns],
+        "dropped": [{"line": d.line, "text": d.text} for d in script.dropped],
+        "warnings": list(script.warnings),
+    }
+
+
+@app.command()
+@_handled
+def parse(transcript: TranscriptArg, as_json: JsonOpt = False) -> None:
+    """Show what was understood: turns, speakers, and the lines dropped as page furniture."""
+    from .pipeline import parse as parse_transcript
+
+    script = parse_transcript(transcript)
+    if as_json:
+        typer.echo(json.dumps(_script_json(script), ensure_ascii=False, indent=1))
+        return
+    typer.echo(f"Title: {script.title or '(none)'}")
+    typer.echo(f"\nSpeakers ({len(script.speakers)}):")
+    for s in script.speakers:
+        labels = f"  [labels: {', '.join(s.labels)}]" if s.labels else ""
+        typer.echo(f"  {s.name} ({s.role}){labels}")
+    typer.echo(f"\nTurns ({len(script.turns)}):")
+    for n, t in enumerate(script.turns, 1):
+        who = t.speaker or "(direction)"
+        flags = " [interpreted]" if t.interpreted else ""
+        words = t.text.replace("\n", " ")
+        typer.echo(f"  {n:3}. line {t.line:<4} {who} ({t.role}, {t.kind}){flags}: "
+                   f"{words[:60]}{'…' if len(words) > 60 else ''}")
+    typer.echo(f"\nDropped ({len(script.dropped)}):")
+    for d in script.dropped:
+        typer.echo(f"  line {d.line}: {d.text[:70]}")
+    for w in script.warnings:
+        typer.echo(f"\nwarning: {w}")
+
+
+@app.command()
+@_handled
+def cast(transcript: TranscriptArg, voices: VoicesOpt = None, engine: EngineOpt = None,
+         as_json: JsonOpt = False) -> None:
+    """Show who gets which voice, and why, before rendering."""
+    from .pipeline import plan
+
+    chosen = plan(transcript, voices, engine, _Progress(False))
+    rows = [{"speaker": c.speaker, "role": c.role, "voice": c.voice.id, "rate": c.voice.rate_wpm,
+             "pitch": c.voice.pitch, "formant": c.voice.formant, "reason": c.reason} for c in chosen.cast.castings]
+    extra = [{"speaker": "Narrator", "role": "narrator", "voice": chosen.cast.narrator.id,
+              "rate": chosen.cast.narrator.rate_wpm, "pitch": chosen.cast.narrator.pitch,
+              "formant": chosen.cast.narrator.formant, "reason": "narrator"}]
+    extra += [{"speaker": f"{name} (interpreted)", "role": "interpreter", "voice": v.id, "rate": v.rate_wpm,
+               "pitch": v.pitch, "formant": v.formant, "reason": "interpreter voice-over"}
+              for name, v in chosen.cast.interpreters]
+    if as_json:
+        typer.echo(json.dumps({"version": 1, "engine": chosen.engine, "cast": rows + extra}, indent=1))
+        return
+    typer.echo(f"Engine: {chosen.engine}")
+    for r in rows + extra:
+        typer.echo(f"  {r['speaker']:<32} {r['role']:<12} {r['voice']:<34} {r['rate']} wpm  ({r['reason']})")
+
+
+@app.command()
+@_handled
+def render(
+    transcript: TranscriptArg,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Audio file to write.")] = None,
+    voices: VoicesOpt = None,
+    engine: EngineOpt = None,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", min=1, max=64, help="Worker processes.")] = None,
+    formats: Annotated[Optional[str], typer.Option("--formats", help="mp3|wav and sidecars: vtt,srt,chapters,html")] = None,
+    announce: Annotated[str, typer.Option("--announce", help="Introduce speakers: first, always or never.")] = "first",
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Synthesize every clip afresh.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Render a transcript to a mastered audio file with its timeline."""
+    from .pipeline import render as render_transcript
+    from .program import ANNOUNCE
+
+    if announce not in ANNOUNCE:
+        raise typer.BadParameter(f"must be one of {', '.join(ANNOUNCE)}", param_hint="--announce")
+    progress = _Progress(quiet)
+    result = render_transcript(transcript, output, voices, engine, jobs, formats, announce, not no_cache, progress)
+    t = result.timeline
+    if as_json:
+        typer.echo(json.dumps({"version": 1, "audio": str(result.audio), "sidecars": [str(p) for p in result.sidecars],
+                               "engine": result.engine, "duration_s": round(t.duration_s, 3),
+                               "speakers": len(t.speakers), "loudness_lufs": round(t.loudness_lufs, 2),
+                               "true_peak_dbtp": round(t.true_peak_dbtp, 2), "cache_hits": result.cache_hits,
+                               "cache_misses": result.cache_misses}, indent=1))
+    else:
+        typer.echo(str(result.audio))
+        for p in result.sidecars:
+            typer.echo(str(p))
+    if not quiet:
+        minutes, seconds = divmod(int(round(t.duration_s)), 60)
+        progress.note(f"{minutes}:{seconds:02d} of audio, {len(t.speakers)} speakers, {t.loudness_lufs:.1f} LUFS, "
+                      f"true peak {t.true_peak_dbtp:.1f} dBTP, engine {result.engine} → {result.audio}")
+
+
+@app.command()
+@_handled
+def voices(
+    engine: EngineOpt = None,
+    sample: Annotated[Optional[str], typer.Option("--sample", help="Text to speak as a preview.")] = None,
+    voice: Annotated[Optional[str], typer.Option("--voice", help="Voice id for --sample.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List the installed voices of every engine (or one); --sample writes a preview file."""
+    from . import engines
+
+    names = [engine] if engine else engines.names()
+    listing = []
+    for name in names:
+        try:
+            found = engines.get(name).voices()
+            listing.append({"engine": name, "available": True, "voices": [v.__dict__ for v in found]})
+        except BroadcastError as exc:
+            if engine:
+                raise
+            listing.append({"engine": name, "available": False, "reason": str(exc), "voices": []})
+    if sample is not None:
+        typer.echo(str(_preview(sample, voice, engine)))
+        return
+    if as_json:
+        typer.echo(json.dumps({"version": 1, "engines": listing}, indent=1))
+        return
+    for entry in listing:
+        if not entry["available"]:
+            typer.echo(f"{entry['engine']}: unavailable — {entry['reason']}")
+            continue
+        typer.echo(f"{entry['engine']}: {len(entry['voices'])} voices")
+        for v in entry["voices"]:
+            typer.echo(f"  {v['id']:<40} {v['language']:<8} {v['gender'] or '':<7} {v['description']}")
+
+
+def _preview(text: str, voice_id: str | None, engine: str | None) -> Path:
+    from . import export, mixing
+    from .casting import resolve_spec
+    from .config import Settings, parse_voice_id
+
+    spec = parse_voice_id(voice_id or f"{engine or 'neural'}:heart")
+    voice = resolve_spec(spec, None, Settings(), "preview")
+    from . import engines
+
+    clip = engines.get(voice.engine).synthesize(" ".join(text.split()) or "Hello.", voice)
+    samples = mixing.level(mixing.trim(mixing.to_program_rate(clip), mixing.PROGRAM_RATE), mixing.PROGRAM_RATE, -19.0)
+    path = Path("out") / f"voice-{export.slug(voice.id)}.wav"
+    writer = export.AudioWriter(path, "wav", mixing.PROGRAM_RATE, 1)
+    writer.write(mixing.limit(samples))
+    writer._file.close()
+    import os
+
+    os.replace(writer.tmp, path)
+    return path
+
+
+@app.command()
+@_handled
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the starter file.")] = Path("voices.yaml"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented starter voices.yaml."""
+    from importlib.resources import files
+
+    from .errors import OutputError
+    from .export import write_text
+
+    if path.exists() and not force:
+        raise OutputError(f"{path}: already exists (use --force to overwrite it)")
+    write_text(path, files("broadcast").joinpath("voices.yaml").read_text(encoding="utf-8"))
+    typer.echo(str(path))
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    app()

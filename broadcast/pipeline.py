@@ -1,0 +1,164 @@
+"""The stages wired together: the one place that knows them all, and what the CLI calls.
+
+    from broadcast import render, parse
+    result = render("seeds/newscast.txt")          # out/newscast.mp3 and its sidecars
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import config, engines, transcript
+from .errors import EngineError
+from .models import Cast, Item, Script, Timeline
+
+DEFAULT_OUT = Path("out")
+DEFAULT_ENGINE = "neural"
+FALLBACK_ENGINE = "espeak"
+SIDECARS = ("vtt", "srt", "chapters", "html")
+
+
+class Reporter:
+    """Where a render tells people what it is doing; the default says nothing. The CLI passes
+    one that draws a progress bar on stderr, tests pass one that records."""
+
+    def note(self, message: str) -> None:
+        """A one-line remark worth showing (a fallback, an assumption about the input)."""
+
+    def start(self, total: int, label: str) -> None:
+        """Work of `total` steps begins."""
+
+    def advance(self, steps: int = 1) -> None:
+        """`steps` more are done."""
+
+    def finish(self) -> None:
+        """The work is over (done or failed)."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    script: Script
+    settings: config.Settings
+    engine: str
+    cast: Cast
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    audio: Path
+    sidecars: tuple[Path, ...]
+    timeline: Timeline
+    engine: str
+    cache_hits: int
+    cache_misses: int
+
+
+def parse(source: str | Path) -> Script:
+    """The transcript, understood: speakers, turns, cues, and what was dropped."""
+    return transcript.parse(source)
+
+
+def choose_engine(requested: str | None, settings: config.Settings, reporter: Reporter) -> str:
+    """The engine asked for (an error if it cannot run), else the neural engine, else eSpeak."""
+    name = requested or settings.engine
+    if name is not None:
+        engines.get(name).check()
+        return name
+    try:
+        engines.get(DEFAULT_ENGINE).check()
+        return DEFAULT_ENGINE
+    except EngineError as exc:
+        reporter.note(f"the neural engine is unavailable ({exc}); using eSpeak instead")
+        engines.get(FALLBACK_ENGINE).check()
+        return FALLBACK_ENGINE
+
+
+def plan(source: str | Path, voices: str | Path | None = None, engine: str | None = None,
+         reporter: Reporter | None = None, script: Script | None = None) -> Plan:
+    """Parse, load voices.yaml and cast: everything before synthesis (what `broadcast cast` shows)."""
+    reporter = reporter or Reporter()
+    from .casting import cast
+
+    script = script or transcript.parse(source)
+    settings = config.load(voices)
+    chosen = choose_engine(engine, settings, reporter)
+    return Plan(script, settings, chosen, cast(script, settings, chosen))
+
+
+def output_path(source: str | Path, output: str | Path | None, script: Script, audio_format: str) -> Path:
+    if output is not None:
+        path = Path(output)
+        return path if path.suffix else path.with_suffix(f".{audio_format}")
+    stem = transcript_stem(source, script)
+    return DEFAULT_OUT / f"{stem}.{audio_format}"
+
+
+def transcript_stem(source: str | Path, script: Script) -> str:
+    from .export import slug
+
+    if str(source) == "-":
+        return slug(script.title or "stdin")
+    return slug(Path(source).stem)
+
+
+def parse_formats(formats: str | None) -> tuple[str, tuple[str, ...]]:
+    """`mp3,vtt,srt` → ("mp3", ("vtt", "srt")); one audio format, any sidecars."""
+    from .errors import BroadcastError
+    from .export import AUDIO_FORMATS
+
+    if formats is None:
+        return "mp3", SIDECARS
+    wanted = [f.strip().lower() for f in formats.split(",") if f.strip()]
+    audio = [f for f in wanted if f in AUDIO_FORMATS]
+    unknown = [f for f in wanted if f not in AUDIO_FORMATS and f not in SIDECARS]
+    if unknown or len(audio) > 1:
+        problem = f"unknown format {unknown[0]!r}" if unknown else "more than one audio format"
+        error = BroadcastError(f"--formats: {problem} (choose one of {', '.join(AUDIO_FORMATS)} and any of "
+                               f"{', '.join(SIDECARS)})")
+        error.exit_code = 2  # a usage error, as typer's own
+        raise error
+    return (audio[0] if audio else "mp3"), tuple(f for f in wanted if f in SIDECARS)
+
+
+def render(source: str | Path, output: str | Path | None = None, voices: str | Path | None = None,
+           engine: str | None = None, jobs: int | None = None, formats: str | None = None,
+           announce: str = "first", cache: bool = True, reporter: Reporter | None = None) -> RenderResult:
+    """Transcript → mastered audio and its sidecars. Nothing is written until the audio is complete."""
+    from . import export, mixing, program, synthesis
+
+    reporter = reporter or Reporter()
+    audio_format, sidecars = parse_formats(formats)
+    script = transcript.parse(source)
+    chosen = plan(source, voices, engine, reporter, script)
+    items: tuple[Item, ...] = program.running_order(script, chosen.cast, chosen.settings, announce)
+    path = output_path(source, output, script, audio_format)
+    jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
+    clip_cache = synthesis.ClipCache(synthesis.default_cache_dir()) if cache else None
+    channels = 1
+
+    writer = export.AudioWriter(path, audio_format, mixing.PROGRAM_RATE, channels)
+    reporter.start(len(items), "Rendering")
+    try:
+        clips = synthesis.synthesize(items, jobs=min(jobs, max(1, len(items))), cache=clip_cache,
+                                     on_clip=lambda _i: reporter.advance())
+        mastered = mixing.mix(items, clips, writer.write, channels)
+        timeline = Timeline(
+            title=script.title, source=str(source), audio=path.name, duration_s=mastered.duration_s,
+            sample_rate=mixing.PROGRAM_RATE, channels=channels, loudness_lufs=mastered.loudness_lufs,
+            true_peak_dbtp=mastered.true_peak_dbtp,
+            speakers=tuple((c.speaker, c.role, c.voice.id) for c in chosen.cast.castings),
+            segments=mastered.segments,
+        )
+        hosts = [s.name for s in script.speakers if s.role == "host" and s.name != "Host"]
+        writer.commit(timeline, hosts, str(source))
+    except BaseException:
+        writer.abort()
+        raise
+    finally:
+        reporter.finish()
+    timeline_path = path.with_name(f"{path.stem}.timeline.json")
+    export.write_text(timeline_path, export.timeline_json(timeline))
+    return RenderResult(path, (timeline_path,), timeline, chosen.engine,
+                        clip_cache.hits if clip_cache else 0, clip_cache.misses if clip_cache else 0)

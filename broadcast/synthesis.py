@@ -1,0 +1,192 @@
+"""Items → clips, in program order, from worker processes and a content-addressed clip cache.
+
+eSpeak is not thread-safe and both engines are CPU-bound, so work goes to processes, each of
+which builds its engines once. At most a few clips per worker are in flight, and clips are
+yielded strictly in order as soon as they are ready, so mixing and encoding overlap synthesis
+and memory stays bounded however long the program is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import struct
+import tempfile
+from collections import deque
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from . import engines
+from .errors import EngineError
+from .models import Clip, Item, Voice
+
+CACHE_FORMAT = b"BCLIP1\x00\x00"
+AHEAD_PER_WORKER = 4
+CLIP_TIMEOUT_S = 300.0  # per clip, generous: a hung engine is stopped rather than waited on forever
+
+
+def clip_key(voice: Voice, text: str) -> str:
+    """Everything that changes the audio: engine and its version, voice, settings, exact text."""
+    engine = engines.get(voice.engine)
+    fields = {"engine": voice.engine, "version": engine.version, "base": voice.base, "pitch": voice.pitch,
+              "formant": voice.formant, "rate": voice.rate_wpm, "volume": voice.volume, "text": text}
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+class ClipCache:
+    """Clips on disk by key. An entry carries a digest of its samples: a torn or corrupt file is a
+    miss (and is re-made), never played. Writes go to a temporary file, then `os.replace`."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.hits = self.misses = 0
+
+    def _path(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.clip"
+
+    def get(self, key: str) -> Clip | None:
+        import numpy as np
+
+        try:
+            data = self._path(key).read_bytes()
+        except OSError:
+            self.misses += 1
+            return None
+        head = len(CACHE_FORMAT) + 4 + 32
+        if len(data) < head or not data.startswith(CACHE_FORMAT):
+            self.misses += 1
+            return None
+        (rate,) = struct.unpack("<I", data[len(CACHE_FORMAT): len(CACHE_FORMAT) + 4])
+        digest, payload = data[len(CACHE_FORMAT) + 4: head], data[head:]
+        if hashlib.sha256(payload).digest() != digest or len(payload) % 4:
+            self.misses += 1
+            return None
+        self.hits += 1
+        return Clip(np.frombuffer(payload, dtype="<f4").copy(), rate)
+
+    def put(self, key: str, clip: Clip) -> None:
+        import numpy as np
+
+        payload = np.ascontiguousarray(clip.samples, dtype="<f4").tobytes()
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".clip")
+            with os.fdopen(fd, "wb") as f:
+                f.write(CACHE_FORMAT + struct.pack("<I", clip.sample_rate) + hashlib.sha256(payload).digest() + payload)
+            os.replace(tmp, path)
+        except OSError:
+            # a full or read-only cache must not fail the render: the clip is still played
+            try:
+                os.unlink(tmp)
+            except (OSError, UnboundLocalError):
+                pass
+
+
+def default_cache_dir() -> Path:
+    import platformdirs
+
+    return Path(os.environ.get("BROADCAST_CACHE_DIR") or platformdirs.user_cache_dir("broadcast")) / "clips-v1"
+
+
+def _synthesize(text: str, voice: Voice) -> Clip:
+    """Run in a worker (or in-process with one job): the engine is built once per process."""
+    engine = engines.get(voice.engine)
+    clip = engine.synthesize(text, voice)
+    if clip.samples.size == 0:
+        raise EngineError(f"engine {voice.engine!r} produced no audio for voice {voice.id!r}: {text[:40]!r}")
+    return clip
+
+
+def _worker_init() -> None:
+    import signal
+
+    # Ctrl-C is the parent's to handle; workers are shut down by it, never interrupted mid-write
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def clean(text: str) -> str:
+    """Control characters out, whitespace folded: engines get plain, non-empty text."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+
+
+def synthesize(items: tuple[Item, ...], jobs: int = 1, cache: ClipCache | None = None,
+               on_clip: Callable[[int], None] | None = None) -> Iterator[Clip | None]:
+    """Yield one clip per item, in order (None for items that are not speech, such as chimes)."""
+    work = [(i, clean(item.spoken), item.voice) for i, item in enumerate(items)]
+    keys = {i: clip_key(voice, text) for i, text, voice in work if voice is not None and text} if cache else {}
+
+    def cached(i: int) -> Clip | None:
+        return cache.get(keys[i]) if cache is not None and i in keys else None
+
+    def store(i: int, clip: Clip) -> Clip:
+        if cache is not None and i in keys:
+            cache.put(keys[i], clip)
+        return clip
+
+    if jobs <= 1:
+        for i, text, voice in work:
+            if voice is None or not text:
+                yield None
+            else:
+                yield cached(i) or store(i, _synthesize(text, voice))
+            if on_clip:
+                on_clip(i)
+        return
+
+    import concurrent.futures as cf
+    import multiprocessing
+
+    context = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
+    pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_init)
+    pending: deque = deque()
+    queue = iter(work)
+    try:
+        def refill() -> None:
+            while len(pending) < jobs * AHEAD_PER_WORKER:
+                nxt = next(queue, None)
+                if nxt is None:
+                    return
+                i, text, voice = nxt
+                hit = None if voice is None or not text else cached(i)
+                if voice is None or not text or hit is not None:
+                    pending.append((i, hit))
+                else:
+                    pending.append((i, pool.submit(_synthesize, text, voice)))
+
+        refill()
+        while pending:
+            i, result = pending.popleft()
+            if isinstance(result, cf.Future):
+                try:
+                    clip = store(i, result.result(timeout=CLIP_TIMEOUT_S))
+                except cf.TimeoutError:
+                    raise EngineError(f"the speech engine took longer than {CLIP_TIMEOUT_S:.0f} s on one clip "
+                                      f"(item {i + 1}: {items[i].spoken[:40]!r}) and was stopped") from None
+                except cf.process.BrokenProcessPool:
+                    raise EngineError("a speech engine worker crashed (run with --jobs 1 to see which clip)") from None
+            else:
+                clip = result
+            refill()
+            yield clip
+            if on_clip:
+                on_clip(i)
+    finally:
+        for _, result in pending:
+            if isinstance(result, cf.Future):
+                result.cancel()
+        _shutdown(pool)
+
+
+def _shutdown(pool) -> None:
+    """Stop workers now, even a hung one: no orphan processes outlive the render."""
+    processes = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=5)
+        if process.is_alive():
+            process.kill()

@@ -127,8 +127,8 @@ def measure(pitch: float, formant: float, text: str, folder: Path) -> dict:
     import listening
     from broadcast.models import Voice
 
-    stem = folder / f"p{pitch:.3f}_w{formant:.3f}"
-    done = stem.with_suffix(".json")
+    stem = f"p{round(pitch * 1000):04d}_w{round(formant * 1000):04d}"  # no dots: p0500_w0800
+    done = folder / f"{stem}.json"
     if done.exists():
         return json.loads(done.read_text())
     voice = Voice(id="neural:heart~candidate", engine="neural", base="heart", pitch=pitch, formant=formant, rate_wpm=165)
@@ -136,7 +136,7 @@ def measure(pitch: float, formant: float, text: str, folder: Path) -> dict:
     clip = _engine.synthesize(text, voice)
     synth_s = time.perf_counter() - started
     duration = len(clip.samples) / clip.sample_rate
-    soundfile.write(str(stem.with_suffix(".wav")), clip.samples, clip.sample_rate, subtype="FLOAT")
+    soundfile.write(str(folder / f"{stem}.wav"), clip.samples, clip.sample_rate, subtype="FLOAT")
     hypothesis = listening.transcribe(clip.samples, clip.sample_rate)
     result = {
         "pitch": pitch,
@@ -147,7 +147,7 @@ def measure(pitch: float, formant: float, text: str, folder: Path) -> dict:
         "hypothesis": hypothesis,
         "embedding": [round(float(v), 6) for v in listening.embed(clip.samples, clip.sample_rate)],
     }
-    tmp = done.with_suffix(".tmp")
+    tmp = folder / f"{stem}.tmp"
     tmp.write_text(json.dumps(result))
     tmp.replace(done)
     return result

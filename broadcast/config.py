@@ -104,6 +104,8 @@ class _Walker:
         import yaml
 
         self.count(node)
+        if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null":
+            return []  # `lexicon:` with everything under it commented out
         if not isinstance(node, yaml.MappingNode):
             raise self.fail(node, f"{what} must be a mapping of keys to values")
         out, seen = [], set()

@@ -23,9 +23,9 @@ import numpy as np
 from .models import Clip, Item, Segment
 
 PROGRAM_RATE = 24000
-FADE_MS = 8
-TRIM_FLOOR_DB = -45.0  # relative to the clip's loudest 10 ms: quieter edges are the engine's silence
-TRIM_KEEP_MS = 25  # of that silence kept at each end, so consonants are not clipped
+FADE_MS = 5
+TRIM_FLOOR_DB = -40.0  # relative to the clip's loudest 10 ms: quieter edges are the engine's silence
+TRIM_KEEP_MS = 10  # of that silence kept at each end, so soft consonants are not clipped
 CEILING_DBTP = -2.5
 CHIME_BELOW_SPEECH_DB = 6.0
 

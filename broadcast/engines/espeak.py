@@ -10,10 +10,12 @@ rejected (pyttsx3 ignores them silently); empty text is never sent; its `print` 
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import io
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -53,7 +55,13 @@ class EspeakEngine(Engine):
         self._names = {v.id.lower(): v.name for v in self._tts.getProperty("voices")}
         self._variants = {p.name.lower(): p.name for p in Path(data, "voices", "!v").iterdir() if p.is_file()}
         self._workdir = tempfile.mkdtemp(prefix="broadcast-espeak-")
+        # pyttsx3's DriverProxy.__del__ fails noisily if it runs during interpreter teardown
+        atexit.register(self._close)
         self._warm_up()
+
+    def _close(self) -> None:
+        self._tts = None
+        shutil.rmtree(self._workdir, ignore_errors=True)
 
     def _warm_up(self) -> None:
         with contextlib.suppress(EngineError):

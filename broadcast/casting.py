@@ -30,8 +30,9 @@ ESPEAK_PALETTE: tuple[str, ...] = (
     "boris", "caleb", "croak", "f1", "m2", "m4", "m5", "m7", "m8", "Alex", "Andy", "Annie", "Gene",
     "Lee", "Mario", "Michael", "Mike", "Tweaky", "antonio", "gustave", "linda", "marcelo", "michel",
 )
-#: Where each role starts looking in the palette: separate families make roles audible.
-FAMILY_OFFSETS = {"host": 0, "reporter": 2, "guest": 4, "unidentified": 6, "interpreter": 1, "narrator": 3}
+#: Each tier of the palette is cut into these families, in this order; a role looks in its own
+#: family first, so hosts, reporters and guests sound apart. Others share the guests' family.
+FAMILIES = ("host", "reporter", "guest")
 GENDER_HINT = re.compile(r"\b(he|him|his|she|her|hers)\b", re.IGNORECASE)
 
 
@@ -51,15 +52,34 @@ def stable_index(name: str, modulo: int) -> int:
     return int.from_bytes(digest[:8], "big") % max(modulo, 1)
 
 
-def automatic_palette(engine: str) -> list[_Candidate]:
+def automatic_palette(engine: str) -> list[list[_Candidate]]:
+    """Tiers of voices, best first: the neural palette, then eSpeak for more speakers than it has."""
     if engine == "neural":
         neural = [_Candidate(f"neural:heart{'' if n == 'heart' else '~' + n}", "neural", "heart", p, f, g)
                   for n, p, f, g in NEURAL_PALETTE]
-        return neural + automatic_palette("espeak")
+        return [neural] + automatic_palette("espeak")
     if engine == "espeak":
-        return [_Candidate(f"espeak:gmw/en-us+{v}", "espeak", f"gmw/en-us+{v}", 1.0, 1.0, None) for v in ESPEAK_PALETTE]
+        return [[_Candidate(f"espeak:gmw/en-us+{v}", "espeak", f"gmw/en-us+{v}", 1.0, 1.0, None)
+                 for v in ESPEAK_PALETTE]]
     # any other engine: its own voices in its own order
-    return [_Candidate(v.id, engine, v.id.split(":", 1)[1], 1.0, 1.0, v.gender) for v in engines.get(engine).voices()]
+    return [[_Candidate(v.id, engine, v.id.split(":", 1)[1], 1.0, 1.0, v.gender) for v in engines.get(engine).voices()]]
+
+
+def preference(name: str, role: str, palette: list[list[_Candidate]]) -> list[_Candidate]:
+    """Every palette voice, in the order this speaker would take them: their role's family first,
+    starting at a place fixed by their name, then the rest of the tier, then the next tiers."""
+    ordered: list[_Candidate] = []
+    family = FAMILIES.index(role) if role in FAMILIES else FAMILIES.index("guest")
+    for tier in palette:
+        size = len(tier)
+        bounds = [size * k // len(FAMILIES) for k in range(len(FAMILIES) + 1)]
+        own = tier[bounds[family]: bounds[family + 1]]
+        rest = [c for c in tier if c not in own]
+        for group in (own, rest):
+            if group:
+                start = stable_index(name, len(group))
+                ordered.extend(group[start:] + group[:start])
+    return ordered
 
 
 def gender_hints(script: Script) -> dict[str, str]:
@@ -127,8 +147,7 @@ def cast(script: Script, settings: Settings, engine: str) -> Cast:
     order = sorted(script.speakers, key=lambda s: (settings.speaker(s.name) is None,))
 
     def from_palette(name: str, family: str, gender: str | None, tuning: Tuning | None) -> tuple[Voice, str]:
-        start = FAMILY_OFFSETS.get(family, 0) + stable_index(name, 3)
-        ordered = palette[start % len(palette):] + palette[: start % len(palette)]
+        ordered = preference(name, family, palette)
         if gender:
             # prefer the speaker's likely gender; neutral voices stay eligible
             ordered = sorted(ordered, key=lambda c: 0 if c.gender in (gender, None) else 1)

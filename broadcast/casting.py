@@ -30,9 +30,10 @@ ESPEAK_PALETTE: tuple[str, ...] = (
     "boris", "caleb", "croak", "f1", "m2", "m4", "m5", "m7", "m8", "Alex", "Andy", "Annie", "Gene",
     "Lee", "Mario", "Michael", "Mike", "Tweaky", "antonio", "gustave", "linda", "marcelo", "michel",
 )
-#: Each tier of the palette is cut into these families, in this order; a role looks in its own
-#: family first, so hosts, reporters and guests sound apart. Others share the guests' family.
+#: Role families: a role looks in its own family first, so hosts, reporters and guests sound
+#: apart. Other roles (unidentified voices) share the guests' family.
 FAMILIES = ("host", "reporter", "guest")
+BEST_PER_TIER = 12  # the voices of a tier that are dealt into families; the rest are overflow
 GENDER_HINT = re.compile(r"\b(he|him|his|she|her|hers)\b", re.IGNORECASE)
 
 
@@ -66,19 +67,21 @@ def automatic_palette(engine: str) -> list[list[_Candidate]]:
 
 
 def preference(name: str, role: str, palette: list[list[_Candidate]]) -> list[_Candidate]:
-    """Every palette voice, in the order this speaker would take them: their role's family first,
-    starting at a place fixed by their name, then the rest of the tier, then the next tiers."""
+    """Every palette voice, in the order this speaker would take them. In each tier the most
+    intelligible voices are dealt round-robin into the role families; a speaker tries their role's
+    family first, starting at a place fixed by their name, then the rest of the best voices, then
+    the tier's remaining voices in order of intelligibility, then the next tier."""
     ordered: list[_Candidate] = []
     family = FAMILIES.index(role) if role in FAMILIES else FAMILIES.index("guest")
     for tier in palette:
-        size = len(tier)
-        bounds = [size * k // len(FAMILIES) for k in range(len(FAMILIES) + 1)]
-        own = tier[bounds[family]: bounds[family + 1]]
-        rest = [c for c in tier if c not in own]
+        best, overflow = tier[:BEST_PER_TIER], tier[BEST_PER_TIER:]
+        own = best[family::len(FAMILIES)]
+        rest = [c for c in best if c not in own]
         for group in (own, rest):
             if group:
                 start = stable_index(name, len(group))
                 ordered.extend(group[start:] + group[:start])
+        ordered.extend(overflow)
     return ordered
 
 

@@ -6,6 +6,11 @@ guarded here: the library is loaded before pyttsx3 looks for it; the engine is w
 the first save after `init()` can write nothing; voice and rate are set before every clip because
 the rate leaks between files; only one file is queued per `runAndWait`; unknown voice ids are
 rejected (pyttsx3 ignores them silently); empty text is never sent; its `print` goes nowhere.
+
+Not reproducible to the sample: most variants of the wheel's eSpeak NG vary by a few samples
+from one synthesis to the next, even in synchronous mode with `espeak_ng_SetRandSeed` and
+`srand` fixed (measured: 36 of our 46 palette variants). The clip cache is what makes a
+re-render with eSpeak voices identical; the neural engine is bit-identical by itself.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ PITCH_DEFAULT = 50  # eSpeak's pitch parameter, 0..100
 
 
 def _load_library() -> str:
-    """Make the wheel's libespeak-ng the one pyttsx3 binds to; returns the data path."""
+    """Make the wheel's libespeak-ng the one pyttsx3 binds to; returns its data path."""
     import espeakng_loader
 
     ctypes.CDLL(espeakng_loader.get_library_path(), mode=ctypes.RTLD_GLOBAL)

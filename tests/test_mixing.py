@@ -1,0 +1,117 @@
+"""Mixing and mastering, on generated signals: loudness, true peak, trimming, joins, times."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyloudnorm
+import pytest
+
+from broadcast.mixing import (CEILING_DBTP, LoudnessMeter, chime, fade, level, limit, mix, target_lufs, trim,
+                              true_peak)
+from broadcast.models import Clip, Item, Voice
+
+RATE = 24000
+
+
+def tone(seconds: float, freq: float = 440.0, amp: float = 0.3, rate: int = RATE) -> np.ndarray:
+    t = np.arange(int(seconds * rate)) / rate
+    return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def speechlike(seconds: float, seed: int = 0) -> np.ndarray:
+    """Noise bursts with syllable-rate gaps: a stand-in for speech with a realistic crest factor."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(int(seconds * RATE)).astype(np.float32) * 0.1
+    envelope = (np.sin(2 * np.pi * 4 * np.arange(len(x)) / RATE) > -0.3).astype(np.float32)
+    return x * envelope
+
+
+def test_streaming_meter_agrees_with_pyloudnorm():
+    x = np.concatenate([speechlike(7, 1), np.zeros(RATE), speechlike(5, 2) * 0.3])
+    meter = LoudnessMeter(RATE)
+    for piece in np.array_split(x, 37):  # uneven pieces: state must carry across them
+        meter.feed(piece)
+    reference = pyloudnorm.Meter(RATE).integrated_loudness(x.astype(np.float64))
+    assert meter.integrated_lufs == pytest.approx(reference, abs=0.1)
+
+
+def test_true_peak_sees_between_samples():
+    # a sine at a quarter of the rate, sampled at ±45°, peaks between samples
+    n = np.arange(4800)
+    x = (0.5 * np.sin(np.pi / 2 * n + np.pi / 4)).astype(np.float32)
+    assert np.abs(x).max() == pytest.approx(0.5 * np.sqrt(0.5), rel=1e-3)
+    assert true_peak(x) == pytest.approx(0.5, rel=0.02)
+
+
+def test_level_brings_a_clip_to_the_target():
+    loud = level(speechlike(4), RATE, -19.0)
+    assert pyloudnorm.Meter(RATE).integrated_loudness(loud.astype(np.float64)) == pytest.approx(-19.0, abs=0.1)
+
+
+def test_limiter_keeps_the_ceiling_and_leaves_quiet_audio_alone():
+    hot = speechlike(3) * 8
+    limited = limit(hot)
+    assert 20 * np.log10(true_peak(limited)) <= CEILING_DBTP + 0.05
+    quiet = speechlike(3) * 0.1
+    assert np.array_equal(limit(quiet), quiet)
+
+
+def test_trim_removes_engine_silence_but_keeps_the_sound():
+    sound = tone(1.0)
+    padded = np.concatenate([np.zeros(RATE // 2, np.float32), sound, np.zeros(RATE, np.float32)])
+    trimmed = trim(padded, RATE)
+    assert len(sound) <= len(trimmed) <= len(sound) + int(0.03 * RATE)
+    assert trim(np.zeros(RATE, np.float32), RATE).size == 0
+
+
+def test_fades_leave_no_step_at_the_ends():
+    faded = fade(np.full(RATE, 0.5, np.float32), RATE)
+    assert abs(faded[0]) < 1e-3 and abs(faded[-1]) < 1e-3
+    assert np.max(np.abs(np.diff(faded))) < 0.01, "no sample-to-sample jump a click would need"
+
+
+def item(kind="speech", speaker="A", pause=450, chime_kind=None, turn=0) -> Item:
+    voice = None if chime_kind else Voice("silence:a", "silence", "a")
+    return Item(kind, speaker, "guest", "text", "text", voice, pause, chime_kind, turn, 1)
+
+
+def test_mix_times_match_what_was_written():
+    written: list[np.ndarray] = []
+    items = (item(speaker="A"), item(speaker="B", pause=450), item("cue", "Narrator", 300, "music", None),
+             item(speaker="A", pause=250))
+    clips = [Clip(tone(1.0), 16000), Clip(speechlike(2.0), RATE), None, Clip(tone(0.5, 300), 22050)]
+    result = mix(items, iter(clips), written.append)
+    program = np.concatenate(written)
+    assert result.duration_s == pytest.approx(len(program) / RATE)
+    segs = result.segments
+    assert [s.speaker for s in segs] == ["A", "B", "Narrator", "A"]
+    assert segs[0].start_s == 0.0
+    for prev, seg, pause in zip(segs, segs[1:], (0.45, 0.3, 0.25)):
+        assert seg.start_s - prev.end_s == pytest.approx(pause, abs=1 / RATE)
+        gap = program[int(prev.end_s * RATE): int(seg.start_s * RATE)]
+        assert np.all(gap == 0), "pauses are silent"
+    for seg in segs:
+        inside = program[int(seg.start_s * RATE): int(seg.end_s * RATE)]
+        assert np.abs(inside).max() > 0.01
+    assert result.true_peak_dbtp <= CEILING_DBTP + 0.05
+
+
+def test_a_program_of_clips_lands_on_the_loudness_target():
+    """Clips of speech-like length, each at its own level, make a program at −19 LUFS (±1 LU)."""
+    items = tuple(item(speaker="AB"[n % 2]) for n in range(8))
+    clips = [Clip(speechlike(4 + n % 3, n) * (0.2 + n / 4), RATE) for n in range(8)]
+    result = mix(items, iter(clips), lambda _x: None)
+    assert result.loudness_lufs == pytest.approx(target_lufs(1), abs=1.0)
+
+
+def test_mix_stereo_writes_two_channels():
+    written: list[np.ndarray] = []
+    mix((item(),), iter([Clip(speechlike(1.0), RATE)]), written.append, channels=2)
+    assert all(w.ndim == 2 and w.shape[1] == 2 for w in written)
+
+
+def test_chimes_are_soft_and_distinct():
+    kinds = ("music", "soundbite", "break", "generic")
+    sounds = {k: chime(k) for k in kinds}
+    assert len({len(s) for s in sounds.values()}) >= 3
+    assert all(np.abs(s).max() < 0.5 for s in sounds.values())

@@ -1,0 +1,94 @@
+"""Synthesis: order kept with uneven clips, parallel equals serial, the cache hits, misses and
+heals."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from broadcast.models import Item, Voice
+from broadcast.synthesis import ClipCache, clean, clip_key, synthesize
+
+
+def items_of(texts: list[str], voice_ids=("a", "b")) -> tuple[Item, ...]:
+    out = []
+    for n, text in enumerate(texts):
+        vid = voice_ids[n % len(voice_ids)]
+        out.append(Item("speech", vid, "guest", text, text, Voice(f"silence:{vid}", "silence", vid), 300, turn=n))
+    return tuple(out)
+
+
+UNEVEN = ["one", "two words " * 40, "three", "a b c d e f g h", "x " * 200, "last"]
+
+
+def test_order_is_kept_with_uneven_clip_lengths():
+    items = items_of(UNEVEN)
+    clips = list(synthesize(items, jobs=2))
+    words = [len(t.split()) for t in UNEVEN]
+    lengths = [len(c.samples) for c in clips]
+    assert sorted(range(len(words)), key=words.__getitem__) == sorted(range(len(lengths)), key=lengths.__getitem__)
+    assert lengths == [len(c.samples) for c in synthesize(items, jobs=1)]
+
+
+def test_parallel_and_serial_give_identical_audio():
+    items = items_of(UNEVEN)
+    serial = [c.samples for c in synthesize(items, jobs=1)]
+    parallel = [c.samples for c in synthesize(items, jobs=2)]
+    assert all(np.array_equal(a, b) for a, b in zip(serial, parallel, strict=True))
+
+
+def test_parallel_neural_equals_serial_neural():
+    texts = ["The first sentence.", "A second, longer sentence follows it here.", "Third."]
+    items = tuple(Item("speech", "A", "guest", t, t, Voice("neural:heart~deep", "neural", "heart", 0.5, 0.8), 0)
+                  for t in texts)
+    serial = [c.samples for c in synthesize(items, jobs=1)]
+    parallel = [c.samples for c in synthesize(items, jobs=2)]
+    assert all(np.array_equal(a, b) for a, b in zip(serial, parallel, strict=True))
+
+
+def test_items_without_speech_yield_none():
+    items = items_of(["hello"]) + (Item("cue", "Narrator", "cue", "(MUSIC)", "", None, 300, "music"),)
+    assert [c is None for c in synthesize(items, jobs=1)] == [False, True]
+
+
+def test_the_cache_hits_on_a_rerender_and_misses_only_the_edited_item(tmp_path):
+    cache = ClipCache(tmp_path)
+    texts = ["alpha beta", "gamma delta epsilon", "zeta"]
+    first = list(synthesize(items_of(texts), cache=cache))
+    assert (cache.hits, cache.misses) == (0, 3)
+    again = list(synthesize(items_of(texts), cache=cache))
+    assert (cache.hits, cache.misses) == (3, 3)
+    assert all(np.array_equal(a.samples, b.samples) for a, b in zip(first, again))
+    edited = list(synthesize(items_of(["alpha beta", "gamma delta EDITED", "zeta"]), cache=cache))
+    assert (cache.hits, cache.misses) == (5, 4)
+    assert len(edited) == 3
+
+
+def test_a_corrupt_cache_entry_is_remade_never_played(tmp_path):
+    cache = ClipCache(tmp_path)
+    items = items_of(["some words to keep"])
+    good = next(synthesize(items, cache=cache)).samples
+    (entry,) = list(tmp_path.rglob("*.clip"))
+    data = bytearray(entry.read_bytes())
+    data[-100] ^= 0xFF  # one flipped byte in the samples
+    entry.write_bytes(bytes(data))
+    healed = next(synthesize(items, cache=cache)).samples
+    assert np.array_equal(healed, good)
+    assert cache.misses == 2 and cache.hits == 0
+    entry.write_bytes(b"BCLIP1")  # torn
+    assert np.array_equal(next(synthesize(items, cache=cache)).samples, good)
+
+
+def test_the_key_covers_everything_that_changes_the_audio():
+    base = Voice("silence:a", "silence", "a")
+    keys = {
+        clip_key(base, "text"), clip_key(base, "text!"), clip_key(Voice("silence:b", "silence", "b"), "text"),
+        clip_key(Voice("silence:a", "silence", "a", pitch=0.9), "text"),
+        clip_key(Voice("silence:a", "silence", "a", formant=0.9), "text"),
+        clip_key(Voice("silence:a", "silence", "a", rate_wpm=150), "text"),
+        clip_key(Voice("silence:a", "silence", "a", volume=0.5), "text"),
+    }
+    assert len(keys) == 7
+
+
+def test_clean_strips_control_characters():
+    assert clean("a\x00b\x07c\u200b d\n\te") == "a b c d e"

@@ -249,10 +249,7 @@ def _preview(text: str, voice_id: str | None, engine: str | None) -> Path:
     path = Path("out") / f"voice-{export.slug(voice.id)}.wav"
     writer = export.AudioWriter(path, "wav", mixing.PROGRAM_RATE, 1)
     writer.write(mixing.limit(samples))
-    writer._file.close()
-    import os
-
-    os.replace(writer.tmp, path)
+    writer.commit()
     return path
 
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import re
 import tempfile
+import threading
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -79,7 +81,14 @@ def write_text(path: Path, text: str) -> None:
 
 
 class AudioWriter:
-    """Streams the program into a temporary file; `commit()` tags it and moves it into place."""
+    """Streams the program into a temporary file; `commit()` tags it and moves it into place.
+
+    Encoding runs on its own thread behind a short queue (libsndfile releases the GIL), so the
+    encoder works while the next clips are synthesized and mixed, and at most a few seconds of
+    audio wait in memory.
+    """
+
+    QUEUE_CHUNKS = 8
 
     def __init__(self, path: Path, audio_format: str, rate: int, channels: int, kbps: int = MP3_KBPS):
         import soundfile
@@ -95,24 +104,50 @@ class AudioWriter:
                            compression_level=_mp3_level(kbps, rate))
         else:
             options.update(format="WAV", subtype="PCM_16")
+        self._file = None
         try:
             self._file = soundfile.SoundFile(self.tmp, "w", **options)
         except Exception as exc:
             self.abort()
             raise OutputError(f"{path}: cannot start the {audio_format} encoder ({exc})") from None
+        self._queue: queue.Queue = queue.Queue(maxsize=self.QUEUE_CHUNKS)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._encode, name="broadcast-encoder", daemon=True)
+        self._thread.start()
 
-    def write(self, samples) -> None:
-        try:
-            self._file.write(samples)
-        except Exception as exc:
+    def _encode(self) -> None:
+        while (samples := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self._file.write(samples)
+                except BaseException as exc:  # reported to the writer's caller at the next call
+                    self._error = exc
+
+    def _raise_if_failed(self) -> None:
+        if self._error is not None:
+            exc, self._error = self._error, None
             self.abort()
+            if isinstance(exc, OSError):
+                raise _failure(self.path, exc) from None
             raise OutputError(f"{self.path}: cannot write ({exc})") from None
 
-    def commit(self, timeline: Timeline, hosts: list[str], source: str) -> None:
+    def write(self, samples) -> None:
+        self._raise_if_failed()
+        self._queue.put(samples)
+
+    def _drain(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+
+    def commit(self, timeline: Timeline | None = None, hosts: list[str] = (), source: str = "") -> None:
+        """Finish encoding, tag (MP3 with a timeline), and move the file into place."""
+        self._drain()
+        self._raise_if_failed()
         try:
             self._file.close()
-            if self.format == "mp3":
-                tag_mp3(self.tmp, timeline, hosts, source)
+            if self.format == "mp3" and timeline is not None:
+                tag_mp3(self.tmp, timeline, list(hosts), source)
             os.chmod(self.tmp, 0o644)
             os.replace(self.tmp, self.path)
         except OSError as exc:
@@ -123,8 +158,13 @@ class AudioWriter:
             raise
 
     def abort(self) -> None:
+        thread = getattr(self, "_thread", None)
+        if thread is not None and thread.is_alive():
+            self._error = self._error or OutputError("aborted")  # the encoder skips what is left
+            self._queue.put(None)
+            thread.join()
         try:
-            if not self._file.closed:
+            if self._file is not None and not self._file.closed:
                 self._file.close()
         except Exception:
             pass

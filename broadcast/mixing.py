@@ -56,7 +56,8 @@ class LoudnessMeter:
         self._energies: list[float] = []  # mean square of each 100 ms step
         self.peak = 0.0
 
-    def feed(self, samples: np.ndarray) -> None:
+    def feed(self, samples: np.ndarray, peak: float | None = None) -> None:
+        """Measure the next piece; `peak` is its true peak when the caller already knows it."""
         from scipy.signal import lfilter, lfilter_zi
 
         x = samples.astype(np.float64)
@@ -70,7 +71,7 @@ class LoudnessMeter:
         if whole:
             self._energies.extend(np.mean(x[:whole].reshape(-1, self._step) ** 2, axis=1).tolist())
         self._carry = x[whole:]
-        self.peak = max(self.peak, true_peak(samples))
+        self.peak = max(self.peak, true_peak(samples) if peak is None else peak)
 
     @property
     def integrated_lufs(self) -> float:
@@ -102,16 +103,15 @@ def true_peak(samples: np.ndarray) -> float:
 
 
 def clip_loudness(samples: np.ndarray, rate: int) -> float:
-    """Integrated loudness of one clip; clips shorter than one gating block are padded by repetition."""
-    import pyloudnorm
-
+    """Integrated loudness of one clip; clips shorter than one gating block are repeated to fill one."""
     block = int(0.4 * rate) + 1
     if samples.size == 0:
         return float("-inf")
     if samples.size < block:
         samples = np.tile(samples, block // samples.size + 1)
-    with np.errstate(divide="ignore"):
-        return float(pyloudnorm.Meter(rate).integrated_loudness(samples.astype(np.float64)))
+    meter = LoudnessMeter(rate)
+    meter.feed(samples, peak=0.0)
+    return meter.integrated_lufs
 
 
 # -- shaping clips --------------------------------------------------------------------------------
@@ -154,6 +154,11 @@ def fade(samples: np.ndarray, rate: int, ms: int = FADE_MS) -> np.ndarray:
 def limit(samples: np.ndarray, ceiling_dbtp: float = CEILING_DBTP) -> np.ndarray:
     """A look-ahead peak limiter: gain rides down smoothly around the (oversampled) peaks that
     would pass the ceiling, and stays at 1 everywhere else."""
+    return limit_and_peak(samples, ceiling_dbtp)[0]
+
+
+def limit_and_peak(samples: np.ndarray, ceiling_dbtp: float = CEILING_DBTP) -> tuple[np.ndarray, float]:
+    """`limit`, also returning the true peak of the result (so it is measured once)."""
     from scipy.ndimage import minimum_filter1d, uniform_filter1d
     from scipy.signal import resample_poly
 
@@ -162,12 +167,12 @@ def limit(samples: np.ndarray, ceiling_dbtp: float = CEILING_DBTP) -> np.ndarray
         over = np.abs(resample_poly(samples.astype(np.float64), 4, 1))
         peaks = over[: len(samples) * 4].reshape(-1, 4).max(axis=1) if len(samples) else over
         if not len(peaks) or peaks.max() <= ceiling:
-            return samples
+            return samples, float(peaks.max()) if len(peaks) else 0.0
         need = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-12)) * 0.995
         window = 96  # 4 ms at 24 kHz: attack and release
         gain = uniform_filter1d(minimum_filter1d(need, size=2 * window + 1), size=window + 1)
         samples = (samples * gain).astype(np.float32)
-    return samples
+    return samples, true_peak(samples)
 
 
 def level(samples: np.ndarray, rate: int, target: float) -> np.ndarray:
@@ -212,10 +217,10 @@ def mix(items: tuple[Item, ...], clips: Iterable[Clip | None], write: Callable[[
     position = 0
     segments: list[Segment] = []
 
-    def emit(samples: np.ndarray) -> None:
+    def emit(samples: np.ndarray, peak: float) -> None:
         nonlocal position
         if samples.size:
-            meter.feed(samples)
+            meter.feed(samples, peak)
             write(samples if channels == 1 else np.repeat(samples[:, None], 2, axis=1))
             position += len(samples)
 
@@ -229,12 +234,13 @@ def mix(items: tuple[Item, ...], clips: Iterable[Clip | None], write: Callable[[
             if not sound.size:
                 continue
             sound = level(sound, rate, target)
-        sound = fade(limit(sound), rate)
-        emit(np.zeros(int(rate * item.pause_before_ms / 1000) if segments else 0, np.float32))
+        sound, peak = limit_and_peak(sound)
+        sound = fade(sound, rate)  # fades only lower samples: the peak still holds
+        emit(np.zeros(int(rate * item.pause_before_ms / 1000) if segments else 0, np.float32), 0.0)
         start = position
-        emit(sound)
+        emit(sound, peak)
         segments.append(Segment(len(segments), start / rate, position / rate, item.speaker, item.role, item.kind,
                                 item.voice.id if item.voice else None, item.text, item.line, item.turn))
-    emit(np.zeros(int(rate * 0.5), np.float32))  # a moment of room at the end, as programs have
+    emit(np.zeros(int(rate * 0.5), np.float32), 0.0)  # a moment of room at the end, as programs have
     return Mastered(tuple(segments), position / rate, meter.integrated_lufs, meter.true_peak_dbtp)
 

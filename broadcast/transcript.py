@@ -3,9 +3,20 @@
 Transcripts arrive as people copy them from web pages: player chrome and a headline before the
 story, labels in many house styles (`RUTH SHERLOCK, BYLINE:`, `SHERLOCK:`, `Jane Doe, Director:`,
 `Speaker 1 (00:12):`), stage directions in parentheses or brackets, and a copyright footer glued
-to the last sentence. The parser decides by structure (where a line sits, what shape a label has,
-what the rest of the text says about a name), never by one site's strings, and it runs in linear
-time: every regular expression here is anchored and free of nested quantifiers.
+to the last sentence. The parser decides by structure, never by one site's strings, in passes
+that are each linear in the input:
+
+1. `normalise` tidies the text into numbered lines.
+2. `_scan` reads each line once for label *shapes* (at its start, inside it, or a name alone on
+   it) and for furniture with a known shape (headers, time stamps, banners, footers).
+3. `_evidence` asks what the whole text says about names: a lone word is a label only when it is
+   part of a full name used as a label elsewhere, or is used as a label again and again.
+4. `_Assembler` walks the lines into turns. What comes before the first label is split into
+   chrome, headline and the host's unlabelled opening by the shape of its paragraphs.
+5. `_resolve` maps every label to the fullest name the text gives, and every name to a role.
+
+Every regular expression here is anchored or bounded and free of nested quantifiers, so no input
+can make one backtrack catastrophically; label heads are at most `_LABEL_MAX` characters.
 """
 
 from __future__ import annotations
@@ -19,13 +30,37 @@ from .errors import TranscriptError
 from .models import Dropped, Script, Speaker, Turn
 
 MAX_BYTES = 20_000_000  # beyond this a "transcript" is a log file or a mistake; say so instead
+_LABEL_MAX = 120  # characters before a label's colon; a longer head is prose, not a label
+_LOOKAHEAD = 3  # lines searched for the words that follow a label alone on its line
 
-# -- reading --------------------------------------------------------------------------------------
+# -- reading ---------------------------------------------------------------------------------------
 
 _BINARY_MAGIC = {b"%PDF": "a PDF", b"PK\x03\x04": "a zip archive or Word/OpenDocument file",
                  b"\xd0\xcf\x11\xe0": "an old Word/Office file", b"{\\rtf": "an RTF document",
                  b"\x7fELF": "a program", b"ID3": "an MP3 file", b"RIFF": "a WAV/RIFF file",
                  b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image"}
+# bytes that plain text never holds: C0 controls other than tab, newlines, form feed and escape
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27))
+_TEXT_BYTES = bytes(b for b in range(256) if b not in _CONTROL_BYTES)
+
+
+def _not_text(name: str) -> TranscriptError:
+    return TranscriptError(f"{name}: this is binary data, not text; save the transcript as plain text (.txt)")
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """UTF-16 saved without a byte-order mark: every other byte is zero in English text."""
+    if len(data) < 8 or len(data) % 2:
+        return None
+    even, odd = data[0::2].count(0), data[1::2].count(0)
+    half = len(data) // 2
+    for zeros, other, codec in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
+        if zeros > 0.4 * half and other < 0.05 * half:
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError:
+                return None
+    return None
 
 
 def decode(data: bytes, name: str = "transcript") -> tuple[str, list[str]]:
@@ -38,18 +73,26 @@ def decode(data: bytes, name: str = "transcript") -> tuple[str, list[str]]:
             raise TranscriptError(f"{name}: this is {what}, not text; save the transcript as plain text (.txt)")
     notes: list[str] = []
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text = data.decode("utf-16")
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise TranscriptError(f"{name}: starts like UTF-16 text but is not; save it again as UTF-8") from None
         notes.append("decoded as UTF-16 (byte-order mark)")
+    elif (wide := _utf16_without_bom(data)) is not None:
+        text = wide
+        notes.append("decoded as UTF-16 (no byte-order mark)")
     else:
+        if len(data.translate(None, _TEXT_BYTES)) > len(data) // 100:
+            raise _not_text(name)
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            if data.count(b"\x00") > len(data) // 100:
-                raise TranscriptError(f"{name}: this is binary data, not text; save the transcript as plain text")
             text = data.decode("cp1252", errors="replace")
             notes.append("not UTF-8: decoded as Windows-1252 (Latin-1)")
     if "\x00" in text:
-        raise TranscriptError(f"{name}: this is binary data, not text; save the transcript as plain text")
+        raise _not_text(name)
+    if not text.strip():
+        raise TranscriptError(f"{name}: is empty; there is no transcript to read")
     return text, notes
 
 
@@ -79,30 +122,146 @@ _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 
 
 def normalise(text: str) -> list[str]:
-    """Lines with line endings, odd spaces and control characters tidied; numbering kept."""
+    """Lines with line endings, odd spaces and control characters tidied; numbering kept
+    (CRLF, lone CR and Unicode line separators each end one line)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
     text = unicodedata.normalize("NFC", text)
     return [_SPACES.sub(" ", _CONTROL.sub("", line)).strip() for line in text.split("\n")]
 
 
-# -- directions -------------------------------------------------------------------------------------
+# -- shapes of text ----------------------------------------------------------------------------------
+
+_SENTENCE_END = ".!?…\"”’)"
+_SMALL_WORDS = frozenset("a an and as at but by for from in into nor of off on or out over per the to up "
+                         "via vs with".split())
+_MONTH_DATE = re.compile(r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]{0,6}\.? \d{1,2}\b",
+                         re.IGNORECASE)
+_CLOCK = re.compile(r"\d:\d\d")
+
+
+def _is_title_case(text: str) -> bool:
+    """Headline capitalisation: nearly every word but the small ones starts with a capital."""
+    words = [w.strip("\"“”‘’'()[],.;:!?") for w in text.split()]
+    big = [w for w in words if w and any(c.isalpha() for c in w) and w.lower() not in _SMALL_WORDS]
+    if len(big) < 2:
+        return False
+    return sum(1 for w in big if w[0].isupper() or w[0].isdigit()) >= 0.8 * len(big)
+
+
+def _ends_sentence(text: str) -> bool:
+    return text[-1:] in _SENTENCE_END if text else False
+
+
+def _looks_like_speech(text: str) -> bool:
+    """Prose rather than a headline, a menu item or a name: a finished sentence, or many words
+    most of which are not capitalised."""
+    words = text.split()
+    if len(words) >= 2 and _ends_sentence(text):
+        return True
+    return len(words) >= 8 and not _is_title_case(text)
+
+
+def _headline(text: str) -> bool:
+    """A line shaped like a story's headline: several capitalised words, no full stop, no date."""
+    words = text.split()
+    if not 3 <= len(words) <= 25 or text[-1] in ".:," or words[0].lower() in ("by", "from"):
+        return False
+    if _MONTH_DATE.search(text) or _CLOCK.search(text) or _BANNER.match(text) or _header_key(text):
+        return False
+    return _is_title_case(text)
+
+
+def _prose_block(lines: list[str]) -> bool:
+    """A paragraph of speech rather than page furniture: it finishes a sentence, every line but
+    the last is a sentence or a long wrapped line (menus and captions are short lines), and it
+    is not written all in capitals (banners)."""
+    if not _ends_sentence(lines[-1]) or any(not (_ends_sentence(line) or len(line.split()) >= 6)
+                                            for line in lines[:-1]):
+        return False
+    text = " ".join(lines)
+    return len(text.split()) >= 2 and any(c.islower() for c in text)
+
+
+# -- page furniture with a known shape -------------------------------------------------------------
+
+_HEADER_KEYS = frozenset({
+    "show", "date", "time", "aired", "air date", "program", "programme", "episode", "guests", "note",
+    "notes", "music", "source", "transcript", "copyright", "update", "updated", "correction", "editor's note",
+    "editors note", "editor’s note", "photo", "credit", "credits", "category", "tags", "topic", "topics",
+    "published", "length", "duration", "runtime", "listen", "download", "subscribe", "share", "related",
+    "location", "segment", "part", "chapter", "section", "act", "prologue", "epilogue", "read more", "watch",
+    "sponsor", "advertisement", "summary", "description", "keywords", "title", "by", "posted", "contact",
+    "email", "phone", "web", "website", "url", "twitter", "instagram", "facebook", "youtube", "warning",
+    "disclaimer", "content warning", "transcription", "format", "language", "headline", "rush transcript",
+    "image", "video", "audio", "breaking", "filed under", "more", "next up", "previous", "next"})
+_STAMP_LINE = re.compile(r"^[\[(]?\d{1,2}(?::\d{2}){1,2}(?: ?[AaPp]\.?[Mm]\.?)?[\])]?$")
+_BANNER = re.compile(r"^(?:(?:this is an? )?rush transcript\b|this copy may not be\b|air ?date\b|"
+                     r"aired (?:on )?(?:[a-z]{3,9},? )?\d|aired (?:on )?[a-z]{3,9}\.? \d)", re.IGNORECASE)
+_FOOTER_WORDS = (r"(?:copyright\b|©|\(c\) ?(?:19|20)\d\d|transcripts? (?:provided|produced|prepared) by\b|"
+                 r"transcript by\b|all rights reserved|this transcript (?:was|is|has|may)\b|"
+                 r"transcripts? (?:are|is) (?:created|produced|provided)\b|accuracy and availability may vary)")
+_FOOTER_START = re.compile(_FOOTER_WORDS, re.IGNORECASE)
+_GLUED_FOOTER = re.compile(r"(?<=[.!?\"”’)])\s*(?=" + _FOOTER_WORDS + ")", re.IGNORECASE)
+_FOOTER_PROOF = re.compile(r"(?:19|20)\d\d|©|rights reserved|(?:provided|produced|prepared) by", re.IGNORECASE)
+
+
+def _head_colon(line: str) -> int:
+    """Index of the colon that could end a label at the start of `line` (outside parentheses,
+    followed by a space or the end of the line, within `_LABEL_MAX`), or -1."""
+    start = 0
+    while True:
+        i = line.find(":", start, _LABEL_MAX + 1)
+        if i < 0:
+            return -1
+        if (i + 1 == len(line) or line[i + 1].isspace()) and line.count("(", 0, i) == line.count(")", 0, i):
+            return i
+        start = i + 1
+
+
+def _header_key(line: str) -> bool:
+    """`Show: ...`, `Date: ...`, `Note: ...`, `SEGMENT ONE: ...`: a page's field, not a speaker."""
+    i = _head_colon(line)
+    if i <= 0:
+        return False
+    head = line[:i].strip().lower()
+    return len(head.split()) <= 4 and (head in _HEADER_KEYS or head.split()[0].strip(".") in _HEADER_KEYS)
+
+
+def _footer_line(line: str) -> bool:
+    """A copyright or 'transcript provided by' line, with the marks that make it unmistakable."""
+    return bool(_FOOTER_START.match(line)) and len(line.split()) <= 40 and bool(_FOOTER_PROOF.search(line))
+
+
+def _chrome_line(line: str) -> bool:
+    """Furniture recognisable from the line alone: time stamps, banners, headers, footers."""
+    return bool(_STAMP_LINE.match(line) or _BANNER.match(line)) or _header_key(line) or _footer_line(line)
+
+
+# -- directions --------------------------------------------------------------------------------------
 
 _DIRECTION_WORDS = re.compile(
     r"(?:soundbite|sound ?bite|sound of|sounds? |laugh|chuckl|giggl|applau|music|begin|end |end$|break|"
-    r"commercial|crosstalk|cross-talk|inaudible|unintelligible|indiscernible|through (?:an )?interpret|"
+    r"commercial|crosstalk|cross-talk|inaudible|unintelligible|indiscernible|through (?:an |a )?interpret|"
     r"through (?:a )?translat|speaking|singing|sings|reading|as |voice-over|voice over|v/o|ph$|sic$|sigh|"
     r"cheer|chant|boo|clap|gunfire|siren|instrumental|show intro|intro|outro|theme|video ?clip|audio ?clip|"
     r"videotape|cough|pause|silence|foreign language|technical|off-mike|off mike|on camera|"
     r"crying|sobbing|whisper|shout|yell|bell|horn|phone rings|archival|recording|clip|excerpt|"
-    r"upbeat|dramatic|jingle|tone|beep|noise|ambient|nat sound|natural sound|"
-    r"in progress|joined in progress|unknown|foreign|translated|interpret)",
+    r"upbeat|dramatic|jingle|tone|beep|noise|ambient|nat sound|natural sound|joined in progress|"
+    r"unknown|foreign|translated|interpret)",
     re.IGNORECASE,
 )
+# Inside a sentence only these are directions; `(as expected)` or `(NATO)` are words to speak.
+_INLINE_WORDS = frozenset({
+    "ph", "sic", "inaudible", "unintelligible", "indiscernible", "crosstalk", "cross-talk", "laughter",
+    "laughing", "laughs", "laugh", "chuckles", "chuckling", "chuckle", "giggles", "applause", "sighs", "sigh",
+    "sighing", "coughs", "cough", "coughing", "pause", "music", "silence", "cheers", "cheering", "booing",
+    "clapping", "groans", "sniffles", "crying", "unknown", "technical difficulties", "audio gap",
+    "clears throat", "foreign language", "unintelligible crosstalk", "overlapping voices", "phonetic"})
 _TIMESTAMP = re.compile(r"^\d{1,2}(?::\d{2}){1,2}$")
-_INLINE_DIRECTION = re.compile(r"\s*(?:\(([^()]{0,80})\)|\[([^\[\]]{0,80})\])")
+_BRACKETED = re.compile(r"\s*(?:\(([^()]{0,80})\)|\[([^\[\]]{0,80})\])")
 _LEADING_DIRECTION = re.compile(r"^(?:\(([^()]{1,80})\)|\[([^\[\]]{1,80})\])\s*[.:,]?\s*")
-_INTERPRETED = re.compile(r"^(?:through (?:an |a )?(?:interpreter|translator)|via (?:an |a )?(?:interpreter|translator)|"
-                          r"translated|interpreted)", re.IGNORECASE)
+_INTERPRETED = re.compile(r"^(?:through|via|with) (?:an |a |the )?(?:interpreter|translator)|"
+                          r"^(?:translated|interpreted|translation)\b", re.IGNORECASE)
 _SPOKEN_LEAD = re.compile(r"^(?:as |singing|sings|reading|voice-over|voice over|on camera|v/o)", re.IGNORECASE)
 
 
@@ -114,10 +273,18 @@ def is_direction(inner: str) -> bool:
         return False
     if inner.lower().startswith(("note", "editor", "correction", "update", "ed.")):
         return False
-    letters = [c for c in inner if c.isalpha()]
-    if all(c.isupper() for c in letters) and len(inner.split()) <= 14:
+    words = len(inner.split())
+    if not any(c.islower() for c in inner) and words <= 14:
+        return True  # broadcast directions are written in capitals: (SOUNDBITE OF ...), [MUSIC]
+    return words <= 10 and bool(_DIRECTION_WORDS.match(inner))
+
+
+def _inline_direction(inner: str) -> bool:
+    """A direction inside a sentence: `(ph)`, `(laughter)`, `[crosstalk]`, `(SOUNDBITE OF ...)`."""
+    bare = inner.strip().rstrip(".").lower()
+    if bare in _INLINE_WORDS:
         return True
-    return bool(_DIRECTION_WORDS.match(inner))
+    return len(bare.split()) >= 2 and not any(c.islower() for c in inner) and is_direction(inner)
 
 
 def _whole_direction(text: str) -> bool:
@@ -132,583 +299,726 @@ def _whole_direction(text: str) -> bool:
 
 
 def _strip_inline_directions(text: str) -> str:
-    def drop(m: re.Match[str]) -> str:
-        return "" if is_direction(m.group(1) or m.group(2) or "") else m.group(0)
+    """Remove `(ph)`, `(laughter)`, `[crosstalk]` and tidy the spaces they leave."""
+    if "(" not in text and "[" not in text:
+        return text
 
-    cleaned = _INLINE_DIRECTION.sub(drop, text)
-    cleaned = re.sub(r"\s+([,.;:!?])", r"\1", cleaned)
+    def drop(m: re.Match[str]) -> str:
+        inner = m.group(1) if m.group(1) is not None else m.group(2)
+        return "" if _inline_direction(inner) else m.group(0)
+
+    cleaned = _BRACKETED.sub(drop, text)
+    cleaned = re.sub(r" +([,.;:!?])", r"\1", cleaned)
     return re.sub(r" {2,}", " ", cleaned).strip()
 
 
-# -- labels -------------------------------------------------------------------------------------
+# -- labels --------------------------------------------------------------------------------------------
 
-_ROLE_WORDS = {
-    "host": "host", "hosts": "host", "co-host": "host", "cohost": "host", "anchor": "host",
-    "presenter": "host", "moderator": "host", "byline": "reporter", "correspondent": "reporter",
-    "reporter": "reporter", "contributor": "guest",
-}
-_UNIDENTIFIED = re.compile(r"^(?:unidentified|unknown|unnamed)\b|^(?:announcer|narrator|question|answer|"
-                           r"crowd|group|audience|protesters?|voice|voices|male|female|man|woman|child|"
-                           r"speaker|interpreter|translator|operator|caller|all|several|multiple|"
-                           r"crosstalk|students?|officer|soldier|people)(?: ?#? ?\d+)?$", re.IGNORECASE)
-_TITLES = ("mr", "mrs", "ms", "miss", "dr", "prof", "professor", "sen", "senator", "rep", "representative",
-           "gov", "governor", "secretary", "president", "vice president", "gen", "general", "col", "colonel",
-           "judge", "justice", "mayor", "rev", "reverend", "father", "sister", "chairman", "chairwoman",
-           "minister", "prime minister", "ambassador", "lt", "sgt", "capt", "captain", "adm", "admiral",
-           "sir", "dame", "lord", "lady", "rabbi", "imam", "speaker", "leader", "chief", "commissioner")
-_TITLE_PREFIX = re.compile(r"^(?:" + "|".join(sorted((re.escape(t) for t in _TITLES), key=len, reverse=True))
-                           + r")\.?\s+", re.IGNORECASE)
-_NAME_WORD = r"[A-Z][A-Za-z'’.\-]*"
-_PARTICLE = r"(?:de|da|di|del|della|van|von|der|den|bin|ibn|al|el|la|le|du|dos|das|ten|ter|y|of)"
-# An upper-case label: words of capitals (a name or a role), then any comma descriptors.
-_UPPER_LABEL = re.compile(
-    r"^((?:MR|MRS|MS|DR|SEN|REP|GOV|GEN|LT|SGT|CAPT|REV)?\.? ?[A-Z][A-Z0-9'’.\-]*(?: (?:[A-Z][A-Z0-9'’.\-]*|"
-    r"#\d+|\d+|" + _PARTICLE + r"))*)"
-    r"((?: ?\([^()]{1,40}\))?(?:, ?[^,:()]{1,60}){0,4}(?: ?\([^()]{1,40}\))?)\s*:(?:\s+|$)"
-)
-# A mixed-case label: capitalised name words (particles allowed), then descriptors.
-_MIXED_LABEL = re.compile(
-    r"^((?:" + _NAME_WORD + r")(?: (?:" + _NAME_WORD + r"|" + _PARTICLE + r"|#?\d+)){0,4})"
-    r"((?: ?\([^()]{1,40}\))?(?:, ?[^,:()]{1,60}){0,4}(?: ?\([^()]{1,40}\))?)\s*:(?:\s+|$)"
-)
-# Labels in the middle of a line: reposted captions (`... now. JANE DOE: Next`) or glued to
-# page text (`Share this storyJANE DOE, HOST: Good`). Upper-case only: mixed case is too often prose.
-_MIDLINE_LABEL = re.compile(
-    r"(?:(?<=[.!?\"”’)\]]) |(?<=[a-z]))(?=[A-Z][A-Z'’.\-]+(?: [A-Z][A-Z'’.\-]+){0,3}"
-    r"(?:, ?[A-Z][A-Za-z .'’\-]{1,40}){0,3}:\s)"
-)
-_HEADER_KEYS = {"show", "date", "time", "aired", "air date", "program", "episode", "guest", "guests", "note",
-                "notes", "music", "source", "transcript", "copyright", "update", "updated", "correction",
-                "editor's note", "editors note", "photo", "credit", "category", "tags", "topic", "topics",
-                "published", "length", "duration", "runtime", "listen", "download", "subscribe", "share",
-                "related", "location", "segment", "part", "chapter", "section", "read more", "watch",
-                "sponsor", "advertisement", "summary", "description", "keywords", "title", "by", "posted",
-                "contact", "email", "phone", "web", "website", "url", "twitter", "x", "instagram",
-                "facebook", "youtube", "warning", "disclaimer", "content warning", "transcription",
-                "format", "language", "headline", "rush transcript", "clip", "video", "audio", "image"}
-_NAME_SEP = re.compile(r"\s+")
-_TIMESTAMP_PAREN = re.compile(r"\(\s*\d{1,2}(?::\d{2}){1,2}\s*\)")
-_SPEAKER_N = re.compile(r"^speaker\s*#?\s*(\d+)$", re.IGNORECASE)
+_HOST_WORDS = frozenset({"host", "hosts", "co-host", "cohost", "anchor", "co-anchor", "presenter",
+                         "moderator", "emcee"})
+_REPORTER_WORDS = frozenset({"byline", "correspondent", "reporter", "reporting"})
+_UNNAMED_FIRST = frozenset({"unidentified", "unknown", "unnamed", "anonymous"})
+_UNNAMED = frozenset({"announcer", "narrator", "question", "answer", "crowd", "group", "audience",
+                      "audience member", "protester", "protesters", "voice", "voices", "male", "female",
+                      "man", "woman", "child", "children", "caller", "interpreter", "translator", "operator",
+                      "crowd member", "all", "several", "multiple", "students", "student", "person",
+                      "participant", "off-camera voice", "off camera voice", "chorus"})
+_TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "sen", "senator", "rep",
+                     "representative", "gov", "governor", "secretary", "president", "gen", "general", "col",
+                     "colonel", "judge", "justice", "mayor", "rev", "reverend", "father", "sister", "chairman",
+                     "chairwoman", "minister", "ambassador", "lt", "sgt", "capt", "captain", "adm", "admiral",
+                     "sir", "dame", "lord", "lady", "rabbi", "imam", "commissioner", "chancellor", "sheriff",
+                     "pope", "king", "queen", "prince", "princess", "maj", "major", "cmdr", "commander"})
+_TITLE_PAIRS = frozenset({"vice president", "prime minister", "attorney general", "lieutenant governor",
+                          "lt gov", "lt. gov", "chief justice", "house speaker", "foreign minister"})
+_PARTICLES = frozenset({"de", "da", "di", "del", "della", "van", "von", "der", "den", "bin", "ibn", "al",
+                        "el", "la", "le", "du", "dos", "das", "ten", "ter", "y"})
+_VOICE_NOTES = frozenset({"voice-over", "voice over", "v/o", "vo", "v.o.", "on camera", "off camera",
+                          "off-camera", "on-camera", "cont'd", "continuing", "via phone", "by phone",
+                          "on phone", "via telephone", "via video", "off mic", "off-mic", "off-mike"})
+_PAREN = re.compile(r"\(([^()]{0,60})\)")
+_STAMP_NOTE = re.compile(r"\s*\(\s*\d{1,2}(?::\d{2}){1,2}\s*\)")
+_NUMBER = re.compile(r"^#?\d{1,3}$")
+_INITIAL = re.compile(r"^[A-Z]\.?$")
 
 
 @dataclass(frozen=True)
 class Label:
-    raw: str  # as written, without the colon
-    name: str  # the name part, cleaned of titles' punctuation
-    role: str | None  # from descriptors, when they say
-    descriptors: tuple[str, ...]
-    unidentified: bool
+    """A speaker label as written, taken apart."""
+
+    raw: str  # as written, without colon or time stamp: `RUTH SHERLOCK, BYLINE`
+    words: tuple[str, ...]  # the name, honorifics removed: ("DESMOND", "PRYCE")
+    title: str  # the honorific removed (`Mr.`), shown when the name stays unresolved
+    role: str | None  # host or reporter, when the label says so
+    kind: str  # person | numbered (`Speaker 3`) | role (`HOST`) | unnamed (`UNIDENTIFIED MALE`)
+    interpreted: bool  # `NAME (through translator):`
+    stamped: bool  # carried a time stamp: `Speaker 1 (00:12)`
+    upper: bool  # written in capitals, the broadcast convention
+
+    @property
+    def key(self) -> str:
+        return " ".join(self.words).lower()
 
 
-def _title_case(word: str) -> str:
-    """`O'BRIEN` → `O'Brien`, `MCDONALD` → `McDonald`, `SMITH-JONES` → `Smith-Jones`."""
-    if not word.isupper() or len(word) <= 1:
-        return word
-    if re.fullmatch(r"(?:[A-Z]\.)+", word):  # initials: J.D.
-        return word
-    out = "-".join(p[:1] + p[1:].lower() for p in word.split("-"))
-    out = re.sub(r"(['’])([a-z])", lambda m: m.group(1) + m.group(2).upper(), out)
-    if re.match(r"^Ma?c[a-z]{3,}", out) and word.startswith(("MC", "MAC")) and len(word) > 4 and word[:2] == "MC":
-        out = "Mc" + out[2].upper() + out[3:]
-    if out.lower() in {"de", "da", "di", "del", "della", "van", "von", "der", "den", "bin", "ibn", "al", "el",
-                       "la", "le", "du", "dos", "das", "ten", "ter", "y", "of"}:
-        return out.lower()
-    return out
+def _name_word(word: str) -> bool:
+    return bool(_NUMBER.match(word)) or (word[0].isalpha() and all(c.isalpha() or c in "'’.-" for c in word))
 
 
-def _person_name(raw: str) -> str:
-    words = [w for w in _NAME_SEP.split(raw.strip()) if w]
-    titled = [_title_case(w) for w in words]
-    if titled and titled[0].islower():
-        titled[0] = titled[0].capitalize()
-    return " ".join(titled)
+def _role_of(text: str) -> str | None:
+    """`MNN CORRESPONDENT` → reporter, `Host` → host; None when the words name no role."""
+    for word in text.lower().replace(",", " ").split():
+        if word in _HOST_WORDS:
+            return "host"
+        if word in _REPORTER_WORDS:
+            return "reporter"
+    return None
 
 
-def parse_label(line: str, known_first_words: frozenset[str] = frozenset()) -> tuple[Label, str] | None:
-    """The label at the start of `line` and the text after it, or None when there is none.
+def _kind(words: list[str]) -> str:
+    low = [w.lower() for w in words]
+    if low[0] == "speaker" and len(low) == 2 and _NUMBER.match(low[1]):
+        return "numbered"
+    bare = " ".join(w for w in low if not _NUMBER.match(w))
+    if low[0] in _UNNAMED_FIRST or bare in _UNNAMED:
+        return "unnamed"
+    if len(low) == 1 and (low[0] in _HOST_WORDS or low[0] in _REPORTER_WORDS):
+        return "role"
+    return "person"
 
-    A label is believed only when it looks like a person or a role: header keys (`Show:`, `Note:`),
-    sentences (`Here is what she said:`) and headlines with a colon are not labels.
-    """
-    m = _UPPER_LABEL.match(line)
-    upper = bool(m) and not any(c.islower() for c in m.group(1))
-    if not upper:
-        m = _MIXED_LABEL.match(line)
-        if not m:
-            return None
-    name_part, desc_part = m.group(1).strip(), m.group(2) or ""
-    rest = line[m.end():].strip()
-    if not any(c.isalpha() for c in name_part) or len(name_part) > 60:
+
+def _split_title(words: list[str]) -> tuple[str, list[str]]:
+    """`SEN. THOMAS REYES` → ("SEN.", [THOMAS, REYES]); a title alone stays the name."""
+    if len(words) > 2 and " ".join(words[:2]).lower().rstrip(".") in _TITLE_PAIRS:
+        return " ".join(words[:2]), words[2:]
+    if len(words) > 1 and words[0].lower().rstrip(".") in _TITLES:
+        return words[0], words[1:]
+    return "", words
+
+
+def _capitalised(words: list[str]) -> bool:
+    """Mixed-case name words: each capitalised (particles and numbers aside), none a sentence word."""
+    if words[0].lower() in _SMALL_WORDS or not words[0][0].isupper():
+        return False
+    return all(w[0].isupper() or w.lower() in _PARTICLES or _NUMBER.match(w) for w in words[1:])
+
+
+def _label_shape(head: str) -> Label | None:
+    """The parts of a label head, `NAME [(note)] [, DESCRIPTOR]... [reporting]`, or None when the
+    head cannot be one: too long, brackets, sentence words in the name, a page header key."""
+    head = head.strip()
+    if not head or len(head) > _LABEL_MAX or "[" in head or "]" in head or _header_key(head + ":"):
         return None
-    key = name_part.lower().rstrip(".")
-    if key in _HEADER_KEYS and not desc_part:
+    notes = _PAREN.findall(head)
+    rest = _PAREN.sub(" ", head)
+    if "(" in rest or ")" in rest:
         return None
-    words = name_part.split()
-    if not upper:
-        # mixed case: every word must be capitalised (a name), no sentence-like words
-        if any(w[0].islower() and not re.fullmatch(_PARTICLE, w) for w in words):
-            return None
-        if len(words) == 1 and not desc_part and name_part not in known_first_words and not _SPEAKER_N.match(name_part):
-            # a lone capitalised word followed by text ("Update: ...", "Washington: ...") is only a
-            # label when the text elsewhere uses it as one (known_first_words) or it has a timestamp
-            if not _TIMESTAMP_PAREN.search(line[: m.end()]):
-                return None
-    descriptors = []
-    timestamp = False
-    for part in re.findall(r"\(([^()]*)\)", desc_part):
-        if _TIMESTAMP.match(part.strip()):
-            timestamp = True
-        else:
-            descriptors.append(part.strip())
-    for part in re.sub(r"\([^()]*\)", "", desc_part).split(","):
-        if part.strip():
-            descriptors.append(part.strip())
-    if upper and len(words) > 6:
+    stamped = interpreted = False
+    descriptors: list[str] = []
+    for note in (n.strip() for n in notes):
+        if _TIMESTAMP.match(note):
+            stamped = True
+        elif _INTERPRETED.match(note) or note.lower() in ("interpreter", "translator"):
+            interpreted = True
+        elif note and note.lower() not in _VOICE_NOTES:
+            descriptors.append(note)
+    parts = [p.strip() for p in rest.split(",")]
+    if len(parts) > 6 or not all(parts):
         return None
+    words = parts[0].split()
     role = None
+    if len(words) > 1 and words[-1].lower() == "reporting":  # `HANNAH OSEI reporting:`, older pages
+        role, words = "reporter", words[:-1]
+    title, words = _split_title(words)
+    if not 1 <= len(words) <= 5 or not all(_name_word(w) for w in words):
+        return None
+    upper = not any(c.islower() for w in words for c in w)
+    kind = _kind(words)
+    descriptors += parts[1:]
+    if not upper and kind == "person" and not _capitalised(words):
+        return None
+    if not upper and any(d[0].islower() and _role_of(d) is None for d in descriptors):
+        return None
     for d in descriptors:
-        r = _ROLE_WORDS.get(d.lower().strip(" ."))
-        if r is None:
-            first = d.lower().split()[0] if d.split() else ""
-            r = _ROLE_WORDS.get(first) if first in ("host", "anchor", "correspondent", "reporter") else None
-            if r is None and re.search(r"\b(?:host|anchor|correspondent|reporter)\b", d.lower()):
-                r = "reporter" if re.search(r"\b(?:correspondent|reporter)\b", d.lower()) else "host"
-        if r:
-            role = role or r
-    if descriptors and not role and all(d.lower() in ("voice-over", "voice over", "v/o", "vo", "on camera",
-                                                       "off camera", "through interpreter") for d in descriptors):
-        descriptors = []
-    # A role word alone is a role, not a name: `HOST:`, `ANCHOR:`, `REPORTER:`
-    if key in _ROLE_WORDS and not descriptors:
-        role = _ROLE_WORDS[key]
-    unidentified = bool(_UNIDENTIFIED.match(key)) and not _ROLE_WORDS.get(key)
-    if _SPEAKER_N.match(key):
-        unidentified = False
-    name = _person_name(name_part)
-    if timestamp and not descriptors and not upper:
-        pass
-    return Label(m.group(0).strip().rstrip(":").strip(), name, role, tuple(descriptors), unidentified), rest
+        role = role or _role_of(d)
+    if kind == "role":
+        role = _role_of(words[0])
+    raw = " ".join(_STAMP_NOTE.sub("", head).split())
+    return Label(raw, tuple(words), title, role, kind, interpreted, stamped, upper)
 
 
-# -- footers and chrome -------------------------------------------------------------------------
-
-_FOOTER = re.compile(
-    r"(?:\s|^)(?:transcript (?:provided|produced|by)\b|copyright\b|©|\(c\) ?(?:19|20)\d\d|all rights reserved|"
-    r"this transcript (?:was|is|may)\b|transcripts? (?:are|is) (?:created|produced|provided)|"
-    r"accuracy and availability may vary)",
-    re.IGNORECASE,
-)
-_RUSH = re.compile(r"^(?:this is a rush transcript|rush transcript|this copy may not be|aired\b|air date\b|"
-                   r"[A-Z][A-Za-z]+ \d{1,2}, \d{4}\b.{0,40}\b(?:ET|EST|EDT|PT|CT)\b)", re.IGNORECASE)
+def _start_label(line: str) -> tuple[Label, str] | None:
+    """The label shape at the start of `line` and the words after it."""
+    i = _head_colon(line)
+    if i <= 0:
+        return None
+    label = _label_shape(line[:i])
+    return None if label is None else (label, line[i + 1:].strip())
 
 
-def _split_footer(text: str) -> tuple[str, str | None]:
-    """`... Beirut. Transcript provided by NPR, Copyright NPR.` → the speech and the footer."""
-    m = _FOOTER.search(text)
-    if not m:
-        return text, None
-    start = m.start()
-    # a footer starts a sentence: find the sentence boundary before the match
-    head = text[:start].rstrip()
-    if head and head[-1] not in ".!?\"”’)" and not head.endswith(("NEWS", "News")):
-        return text, None
-    return head, text[start:].strip()
+def _label_char(c: str) -> bool:
+    return c.isupper() or c.isdigit() or c in " ,.'’-#&"
 
 
-def _title_case_line(text: str) -> bool:
-    words = [w for w in text.split() if w[:1].isalpha()]
-    return bool(words) and sum(w[0].isupper() for w in words) >= 0.75 * len(words)
-
-
-def _looks_like_sentence(text: str) -> bool:
-    """Prose rather than a headline, a menu item or a name: end punctuation, or many words
-    most of which are not capitalised."""
-    words = text.split()
-    if len(words) >= 2 and text.rstrip()[-1:] in ".!?\"”’…":
+def _sentence_before(text: str, i: int) -> bool:
+    """Whether text[:i] ends a sentence (ignoring spaces): `... Cedar Point. ` but not `U.S. `,
+    `Dr. ` or `S. ` (abbreviations, titles and initials end in a full stop too)."""
+    j = i - 1
+    while j >= 0 and text[j] == " ":
+        j -= 1
+    if j < 0 or text[j] not in _SENTENCE_END:
+        return False
+    if text[j] != ".":
         return True
-    return len(words) >= 8 and not _title_case_line(text)
+    word = text[max(0, j - 12):j].rsplit(" ", 1)[-1]
+    return len(word) > 1 and "." not in word and word.lower() not in _TITLES
 
 
-# -- the parser ----------------------------------------------------------------------------------
+def _midline_labels(text: str, offset: int) -> list[tuple[int, int, Label, bool]]:
+    """Upper-case labels inside a line, from `offset` on: reposted captions (`... now. JANE DOE:
+    Next`), labels at the end of a line, labels glued to page text (`Share this storyJANE DOE,
+    HOST:`). Each is (start, end of colon, label, glued). Walking back from a colon stops at the
+    first character a label cannot hold, so all walks together read the line about once."""
+    found: list[tuple[int, int, Label, bool]] = []
+    colon = text.find(":", offset)
+    while colon >= 0:
+        if colon + 1 == len(text) or text[colon + 1].isspace():
+            floor = max(offset, found[-1][1] if found else 0, colon - _LABEL_MAX)
+            j = colon - 1
+            while j >= floor and _label_char(text[j]):
+                j -= 1
+            hit = _label_in_span(text, j + 1, colon, glued_ok=j >= 0 and text[j].islower())
+            if hit is not None:
+                found.append((hit[0], colon + 1, hit[1], hit[2]))
+        colon = text.find(":", colon + 1)
+    return found
+
+
+def _label_in_span(text: str, start: int, colon: int, glued_ok: bool) -> tuple[int, Label, bool] | None:
+    """The leftmost plausible label start in text[start:colon]: right after a sentence ends, or
+    glued to lower-case page text. At most four starts are tried (linear time)."""
+    starts = []
+    k = start
+    while k < colon and not text[k].isalpha():
+        k += 1
+    if k < colon:
+        starts.append(k)
+    for m in range(k, colon - 2):
+        if len(starts) >= 4:
+            break
+        if text[m] in ".?!" and text[m + 1] == " " and text[m + 2].isalpha():
+            starts.append(m + 2)
+    for s in starts:
+        glued = glued_ok and s == start and s > 0
+        if s == 0 or not (glued or _sentence_before(text, s)):
+            continue
+        label = _label_shape(text[s:colon])
+        if label is not None and label.upper:
+            return s, label, glued
+    return None
+
+
+# -- pass 2: what each line is ---------------------------------------------------------------------
+
+@dataclass
+class _Line:
+    """What one line holds, as far as the line and its neighbours can tell."""
+
+    number: int
+    text: str
+    chrome: bool = False
+    cue: bool = False
+    start: tuple[Label, str] | None = None  # a label at the start and the words after it
+    midline: list[tuple[int, int, Label, bool]] = field(default_factory=list)
+    alone: Label | None = None  # the whole line is a name, the words follow on the next line
+    speech_follows: bool = False  # the next non-blank line reads as speech or a direction
+
+
+def _next_text(lines: list[str], index: int) -> str:
+    return next((line for line in lines[index + 1: index + 1 + _LOOKAHEAD] if line), "")
+
+
+def _scan(lines: list[str]) -> list[_Line]:
+    """Every line's shape: furniture, a direction, labels at its start, inside it or alone."""
+    scans = []
+    for index, text in enumerate(lines):
+        line = _Line(index + 1, text)
+        scans.append(line)
+        if not text:
+            continue
+        following = _next_text(lines, index)
+        line.speech_follows = _looks_like_speech(following) or _whole_direction(following)
+        if _chrome_line(text):
+            line.chrome = True
+            continue
+        if _whole_direction(text):
+            line.cue = True
+            continue
+        line.start = _start_label(text)
+        offset = _head_colon(text) + 1 if line.start else 0
+        line.midline = _midline_labels(text, offset)
+        if line.start is None and not line.midline and not _ends_sentence(text) and line.speech_follows:
+            line.alone = _label_shape(_STAMP_NOTE.sub("", text))
+            if line.alone is not None and (len(line.alone.words) > 4 or line.alone.raw != text.rstrip(":")
+                                           and not line.alone.stamped):
+                line.alone = None
+    return scans
+
+
+# -- pass 3: what the whole text says about names ----------------------------------------------------
+
+@dataclass(frozen=True)
+class _Evidence:
+    known: frozenset[str]  # parts of full names used as labels: first names, surnames, initials
+    repeated: frozenset[str]  # lone words used as line-start labels more than once
+    alone: frozenset[str]  # names written alone on their line before the words, believed
+
+
+def _full_name_parts(label: Label) -> list[str]:
+    words = [w.lower() for w in label.words]
+    if label.kind != "person" or len(words) < 2 or _INITIAL.match(label.words[0]):
+        return []
+    return [words[0], words[-1], "".join(w[0] for w in words)]
+
+
+def _evidence(scans: list[_Line]) -> _Evidence:
+    known: set[str] = set()
+    counts: dict[str, int] = {}
+    alone_counts: dict[str, int] = {}
+    for line in scans:
+        labels = [m[2] for m in line.midline] + ([line.start[0]] if line.start else [])
+        for label in labels:
+            known.update(_full_name_parts(label))
+        if line.start and len(line.start[0].words) == 1:
+            counts[line.start[0].key] = counts.get(line.start[0].key, 0) + 1
+        if line.alone:
+            alone_counts[line.alone.key] = alone_counts.get(line.alone.key, 0) + 1
+    alone = {k for k, c in alone_counts.items() if c >= 2}
+    # a full name seen alone once is believed when its first name or surname is seen alone too
+    alone |= {k for k in alone_counts if len(k.split()) > 1 and (k.split()[0] in alone or k.split()[-1] in alone)}
+    return _Evidence(frozenset(known), frozenset(k for k, c in counts.items() if c >= 2), frozenset(alone))
+
+
+def _believe_start(label: Label, rest: str, line: _Line, ev: _Evidence) -> bool:
+    """A label at the start of a line is believed when it looks like a person or a role and the
+    text around it supports it: words follow, and a lone mixed-case word is a name used elsewhere."""
+    if not rest and not line.speech_follows:
+        return False
+    if label.kind != "person":
+        return True
+    if not label.upper:
+        if _headline(rest):
+            return False  # `Opinion: Why The City Is Wrong` is a headline
+        if len(label.words) == 1 and not (label.stamped or label.key in ev.known or label.key in ev.repeated):
+            return False  # `Washington: the Senate voted ...`
+    return True
+
+
+def _believe_midline(label: Label, ev: _Evidence) -> bool:
+    return label.kind != "person" or len(label.words) > 1 or label.key in ev.known
+
+
+# -- pass 4: turns -----------------------------------------------------------------------------------
 
 @dataclass
 class _Open:
-    """A turn being read: its label, lines and first line number."""
+    """A turn being read: its label (None for the host's unlabelled opening) and its paragraphs
+    of (line number, text) pieces."""
 
     label: Label | None
-    line: int
-    paragraphs: list[list[str]] = field(default_factory=lambda: [[]])
     cue: bool = False
+    paragraphs: list[list[tuple[int, str]]] = field(default_factory=lambda: [[]])
 
-    def add(self, text: str) -> None:
-        self.paragraphs[-1].append(text)
+    def add(self, number: int, text: str) -> None:
+        self.paragraphs[-1].append((number, text))
 
     def paragraph_break(self) -> None:
         if self.paragraphs[-1]:
             self.paragraphs.append([])
 
     @property
-    def text(self) -> str:
-        return "\n\n".join(" ".join(p) for p in self.paragraphs if p)
+    def empty(self) -> bool:
+        return not any(self.paragraphs)
 
 
-class _Parser:
-    def __init__(self, lines: list[str]):
-        self.lines = lines
+class _Assembler:
+    """Walks the scanned lines into turns, keeping the lines before the first label aside until
+    the first label shows where the page ends and the program begins."""
+
+    def __init__(self, scans: list[_Line], evidence: _Evidence):
+        self.scans, self.ev = scans, evidence
         self.turns: list[_Open] = []
-        self.dropped: list[Dropped] = []
-        self.warnings: list[str] = []
-        self.title: str | None = None
         self.current: _Open | None = None
-        self.preamble: list[tuple[int, str]] = []  # lines before the first label: chrome, headline, opening
-        self.known_first_words = self._first_words_used_as_labels()
-        self.name_alone = self._names_alone_on_lines()
-
-    # Pre-scan: which single capitalised words and which lines alone are used as labels elsewhere
-    def _first_words_used_as_labels(self) -> frozenset[str]:
-        full = set()
-        for line in self.lines:
-            m = _MIXED_LABEL.match(line)
-            if m and len(m.group(1).split()) >= 2 and m.group(1).split()[0][0].isupper():
-                full.add(m.group(1).split()[0])
-        return frozenset(full)
-
-    def _names_alone_on_lines(self) -> frozenset[str]:
-        """Lines of 1–4 name-shaped words with no end punctuation, standing alone before text
-        and seen at least twice: a layout where the speaker's name sits on its own line."""
-        counts: dict[str, int] = {}
-        for i, line in enumerate(self.lines[:-1]):
-            bare = line.rstrip(":").strip()
-            if not bare or len(bare) > 40 or not re.fullmatch(
-                    r"[A-Z][A-Za-z'’.\-]*(?: [A-Z][A-Za-z'’.\-]*){0,3}(?: \(\d{1,2}(?::\d{2}){1,2}\))?", bare):
-                continue
-            nxt = self.lines[i + 1]
-            if nxt and _looks_like_sentence(nxt):
-                counts[bare] = counts.get(bare, 0) + 1
-        names = {n for n, c in counts.items() if c >= 2}
-        # a full name seen once is believed when its surname or first name is seen alone too
-        for n in counts:
-            parts = n.split()
-            if len(parts) >= 2 and (parts[-1] in names or parts[0] in names):
-                names.add(n)
-        return frozenset(names)
+        self.last_label: Label | None = None
+        self.preamble: list[tuple[str, int, str]] = []  # ("text"|"cue"|"chrome"|"break", line, text)
+        self.dropped: list[Dropped] = []
+        self.title: str | None = None
+        self.started = False
 
     def run(self) -> None:
-        lines = self.lines
-        for index, raw in enumerate(lines):
-            number = index + 1
-            if not raw:
-                if self.current is not None:
-                    self.current.paragraph_break()
-                continue
-            following = next((line for line in lines[index + 1: index + 4] if line), "")
-            for piece in self._split_midline(raw):
-                self._line(number, piece, following)
+        for line in self.scans:
+            self._line(line)
         self._close()
+        if not self.started:
+            self._settle()
+        self._drop_repeated_furniture()
 
-    def _split_midline(self, line: str) -> list[str]:
-        cuts = [m.start() for m in _MIDLINE_LABEL.finditer(line) if m.start() > 0]
-        if not cuts:
-            return [line]
-        pieces, last = [], 0
-        for cut in cuts:
-            head = line[last:cut].strip()
-            if head and parse_label(line[cut:], self.known_first_words) is not None:
-                pieces.append(head)
-                last = cut
-        pieces.append(line[last:].strip())
-        return [p for p in pieces if p]
+    def _line(self, line: _Line) -> None:
+        if not line.text:
+            self._break()
+        elif line.chrome:
+            self._break()
+            self._furniture(line.number, line.text)
+        elif line.cue:
+            self._cue(line)
+        elif line.alone is not None and line.alone.key in self.ev.alone:
+            self._label(line.alone)
+        else:
+            self._pieces(line)
 
-    def _line(self, number: int, text: str, next_line: str) -> None:
-        # a stand-alone direction
-        if _whole_direction(text) and not (self.current and self.current.label and not self.current.text):
-            self._close()
-            self.turns.append(_Open(None, number, [[text]], cue=True))
-            return
-        label = self._label(text, next_line)
-        if label is not None:
-            lab, rest = label
-            self._close()
-            self.current = _Open(lab, number)
-            if rest:
-                self._text(number, rest)
-            return
-        if self.current is None:
-            self.preamble.append((number, text))
-            return
-        if self.current.cue:
-            self._close()
-            self.preamble.append((number, text)) if not self.turns else self._continue_after_cue(number, text)
-            return
-        self._text(number, text)
+    def _pieces(self, line: _Line) -> None:
+        """A line of words, cut where believed labels begin."""
+        text, position = line.text, 0
+        if line.start is not None and _believe_start(*line.start, line, self.ev):
+            self._label(line.start[0])
+            position = _head_colon(text) + 1
+        for start, end, label, _glued in line.midline:
+            if start < position or not _believe_midline(label, self.ev):
+                continue
+            self._text(line.number, text[position:start].strip())
+            self._label(label)
+            position = end
+        self._text(line.number, text[position:].strip())
 
-    def _continue_after_cue(self, number: int, text: str) -> None:
-        """Text after a stand-alone direction with no label: the previous speaker goes on
-        (a soundbite's words are the last labelled speaker's unless a label says otherwise)."""
-        previous = next((t for t in reversed(self.turns) if not t.cue and t.label is not None), None)
-        self.current = _Open(previous.label if previous else None, number)
-        self._text(number, text)
+    def _break(self) -> None:
+        if self.current is not None:
+            self.current.paragraph_break()
+        elif not self.started:
+            self.preamble.append(("break", 0, ""))
 
-    def _label(self, text: str, next_line: str) -> tuple[Label, str] | None:
-        found = parse_label(text, self.known_first_words)
-        if found is not None:
-            lab, rest = found
-            # a label alone on its line is believed only when words to be spoken follow it
-            if rest or _looks_like_sentence(next_line) or _whole_direction(next_line):
-                return found
-            return None
-        bare = text.rstrip(":").strip()
-        if bare in self.name_alone:
-            stamp = _TIMESTAMP_PAREN.search(bare)
-            name = _TIMESTAMP_PAREN.sub("", bare).strip()
-            lab = parse_label(f"{name}: x", self.known_first_words | {name})
-            if lab is not None:
-                return lab[0], ""
-            del stamp
-        return None
+    def _furniture(self, number: int, text: str) -> None:
+        if self.started:
+            self.dropped.append(Dropped(number, text))
+        else:
+            self.preamble.append(("chrome", number, text))
+
+    def _cue(self, line: _Line) -> None:
+        if self.current is not None and self.current.label is not None and self.current.empty:
+            self.current.add(line.number, line.text)  # `BALI:` alone, `(Speaking Arabic).` below it
+            return
+        self._close()
+        if self.started:
+            self.turns.append(_Open(None, cue=True, paragraphs=[[(line.number, line.text)]]))
+        else:
+            self.preamble.append(("cue", line.number, line.text))
+
+    def _label(self, label: Label) -> None:
+        self._close()
+        if not self.started:
+            self._settle()
+            self.started = True
+        self.current = _Open(label)
+        self.last_label = label
 
     def _text(self, number: int, text: str) -> None:
-        current = self.current
-        if current is None:
+        if not text:
             return
-        if not current.text:
-            current.line = number
-        current.add(text)
+        if self.current is None and self.started:
+            # words after a stand-alone direction: the last labelled speaker goes on
+            self.current = _Open(self.last_label)
+        if self.current is not None:
+            self.current.add(number, text)
+        else:
+            self.preamble.append(("text", number, text))
 
     def _close(self) -> None:
-        if self.current is not None and (self.current.text or self.current.label is not None):
+        if self.current is not None and not self.current.empty:
             self.turns.append(self.current)
         self.current = None
 
+    def _settle(self) -> None:
+        """Split the lines before the first label into chrome and the host's opening.
 
-def _resolve(turn_labels: list[Label]) -> tuple[dict[str, str], dict[str, str], dict[str, list[str]], list[str]]:
-    """Map every label to the fullest name the text gives, and every name to a role."""
-    full: dict[str, Label] = {}
-    for lab in turn_labels:
-        if len(lab.name.split()) >= 2 and not lab.unidentified and not _SPEAKER_N.match(lab.name):
-            full.setdefault(lab.name, lab)
-    full_names = list(full)
-    warnings: list[str] = []
+        The opening is the run of prose paragraphs just before the first label; the first block
+        back from there that is not prose (a caption, a menu, a headline) ends it, and it and
+        everything above it are page furniture. Directions keep their place; the title is the
+        most headline-like line of the furniture."""
+        items = self.preamble
+        blocks: list[list[int]] = []  # indexes into items of consecutive text lines
+        for i, (kind, _, _) in enumerate(items):
+            if kind == "text":
+                if blocks and blocks[-1][-1] == i - 1:
+                    blocks[-1].append(i)
+                else:
+                    blocks.append([i])
+        opening: set[int] = set()
+        for block in reversed(blocks):
+            if not _prose_block([items[i][2] for i in block]):
+                break
+            opening.update(block)
+        open_turn: _Open | None = None
+        for i, (kind, number, text) in enumerate(items):
+            if i in opening:
+                if open_turn is None:
+                    open_turn = _Open(None)
+                    self.turns.append(open_turn)
+                elif items[i - 1][0] == "break":
+                    open_turn.paragraph_break()
+                open_turn.add(number, text)
+            elif kind == "cue":
+                open_turn = None
+                self.turns.append(_Open(None, cue=True, paragraphs=[[(number, text)]]))
+            elif kind in ("text", "chrome"):
+                self.dropped.append(Dropped(number, text))
+        headlines = [d.text for d in self.dropped if _headline(d.text)]
+        self.title = max(headlines, key=lambda t: len(t.split()), default=None)
+        self.preamble = []
 
-    def strip_title(name: str) -> str:
-        return _TITLE_PREFIX.sub("", name).strip()
+    def _drop_repeated_furniture(self) -> None:
+        """Short unpunctuated paragraphs repeated word for word (`Advertisement`) are page
+        furniture, wherever they sit."""
+        seen: dict[str, int] = {}
+        for turn in self.turns:
+            for para in turn.paragraphs:
+                if len(para) == 1 and not turn.cue and _furniture_shaped(para[0][1]):
+                    seen[para[0][1]] = seen.get(para[0][1], 0) + 1
+        repeated = {t for t, c in seen.items() if c >= 2}
+        if not repeated:
+            return
+        for turn in self.turns:
+            kept = []
+            for para in turn.paragraphs:
+                if len(para) == 1 and para[0][1] in repeated and not turn.cue:
+                    self.dropped.append(Dropped(*para[0]))
+                else:
+                    kept.append(para)
+            turn.paragraphs = kept or [[]]
+        self.turns = [t for t in self.turns if not t.empty]
 
-    def surname(n: str) -> str:
-        return strip_title(n).split()[-1].lower() if strip_title(n).split() else n.lower()
 
-    def candidates(name: str) -> list[str]:
-        bare = strip_title(name)
-        parts = bare.split()
-        if not parts:
-            return []
-        if len(parts) == 1:
-            key = parts[0].lower()
-            if re.fullmatch(r"[a-z]{2,3}", key) and parts[0].isupper():  # JD → Jane Doe
-                by_initials = [n for n in full_names
-                               if "".join(w[0] for w in strip_title(n).split()).lower() == key]
-                if by_initials:
-                    return by_initials
-            by_surname = [n for n in full_names if surname(n) == key]
-            if by_surname:
-                return by_surname
-            return [n for n in full_names if strip_title(n).split()[0].lower() == key]
-        if len(parts) == 2 and re.fullmatch(r"[A-Z]\.?", parts[0]):  # S. SMITH
-            return [n for n in full_names if surname(n) == parts[1].lower()
-                    and strip_title(n).split()[0][0].lower() == parts[0][0].lower()
-                    and len(strip_title(n).split()[0].rstrip(".")) > 1]
-        if bare != name:  # SECRETARY SMITH → Jane Smith when the text names her
-            return [n for n in full_names if surname(n) == parts[-1].lower()] or []
-        return []
+def _furniture_shaped(text: str) -> bool:
+    words = text.split()
+    return 1 <= len(words) <= 5 and not _ends_sentence(text) and text[0].isupper()
 
-    canonical: dict[str, str] = {}
-    for lab in turn_labels:
-        if lab.raw in canonical:
-            continue
-        if lab.unidentified or _SPEAKER_N.match(lab.name):
-            canonical[lab.raw] = lab.name
-            continue
-        if lab.name in full:
-            canonical[lab.raw] = lab.name
-            continue
-        found = candidates(lab.name)
+
+# -- pass 5: names and roles -------------------------------------------------------------------------
+
+_INNER_CAPITAL = re.compile(r"\b[A-Z][a-z]{1,3}[A-Z][a-z]+")
+_NAME_PAIR = re.compile(r"\b([A-Z][a-z]+) (?=([A-Z][A-Za-z'’\-]+))")
+_LOWER_WORD = re.compile(r"\b[a-z][a-z'’\-]*")
+
+
+def _title_case(word: str, spellings: dict[str, str]) -> str:
+    """`O'BRIEN` → `O'Brien`, `MCDONALD` → `McDonald` (or as the text spells it), `VOSS-KEMPER`
+    → `Voss-Kemper`; words already in mixed case are kept as written."""
+    if any(c.islower() for c in word) or len(word) <= 1 or _NUMBER.match(word):
+        return word
+    if word.replace(".", "").isalpha() and "." in word[1:] or _INITIAL.match(word):
+        return word  # initials: J.D., S.
+    if word.lower() in spellings:
+        return spellings[word.lower()]
+    parts = []
+    for part in word.split("-"):
+        p = part[:1] + part[1:].lower()
+        if len(p) > 2 and p[1] in "'’":
+            p = p[:2] + p[2].upper() + p[3:]  # O'Brien, D'Angelo
+        if p.startswith("Mc") and len(p) > 4:
+            p = "Mc" + p[2].upper() + p[3:]
+        parts.append(p)
+    return "-".join(parts)
+
+
+def _display(words: tuple[str, ...], spellings: dict[str, str]) -> str:
+    shown = [_title_case(w, spellings) for w in words]
+    return " ".join(w.lower() if i and w.lower() in _PARTICLES else w for i, w in enumerate(shown))
+
+
+class _Names:
+    """Labels → the fullest names the text gives, and names → roles."""
+
+    def __init__(self, labels: list[Label], text: str):
+        self.text = text
+        self.spellings = {m.group(0).lower(): m.group(0) for m in _INNER_CAPITAL.finditer(text)}
+        self.full: dict[str, str] = {}  # "ruth sherlock" → "Ruth Sherlock"
+        for label in labels:
+            if _full_name_parts(label) and (label.key not in self.full or not label.upper):
+                self.full[label.key] = _display(label.words, self.spellings)
+        self.by: dict[str, dict[str, list[str]]] = {"surname": {}, "first": {}, "initials": {}}
+        for key in self.full:
+            words = key.split()
+            for index, part in (("surname", words[-1]), ("first", words[0]),
+                                ("initials", "".join(w[0] for w in words))):
+                self.by[index].setdefault(part, []).append(key)
+        self.warnings: list[str] = []
+        self._lower_words: set[str] | None = None
+        self.names = {label: self._name(label) for label in dict.fromkeys(labels)}
+
+    def _name(self, label: Label) -> str:
+        if label.kind != "person":
+            return _display(tuple(w.capitalize() if w.isupper() else w for w in label.words), {})
+        if label.key in self.full:
+            return self.full[label.key]
+        words = label.key.split()
+        if len(words) == 2 and _INITIAL.match(label.words[0]):  # S. SMITH among several Smiths
+            found = [k for k in self.by["surname"].get(words[1], []) if k[0] == words[0][0]]
+        elif len(words) == 1:
+            found = (self.by["surname"].get(words[0]) or self.by["first"].get(words[0])
+                     or (self.by["initials"].get(words[0], []) if label.words[0].isupper() else []))
+        else:
+            found = []
         if len(found) == 1:
-            canonical[lab.raw] = found[0]
-        else:
-            if len(found) > 1:
-                warnings.append(f"label '{lab.raw}' could be {' or '.join(found)}; kept as '{lab.name}'")
-            canonical[lab.raw] = lab.name
-    # surnames shared by several full names: say how they were told apart
-    by_surname: dict[str, list[str]] = {}
-    for n in full_names:
-        by_surname.setdefault(surname(n), []).append(n)
-    for s, names in by_surname.items():
-        if len(names) > 1:
-            warnings.append(f"speakers {' and '.join(names)} share the surname {s.upper()}; told apart by "
-                            f"initials or first names")
-    roles: dict[str, str] = {}
-    labels_of: dict[str, list[str]] = {}
-    for lab in turn_labels:
-        name = canonical[lab.raw]
-        labels_of.setdefault(name, [])
-        if lab.raw not in labels_of[name]:
-            labels_of[name].append(lab.raw)
-        if lab.unidentified:
-            roles.setdefault(name, "unidentified")
-        elif lab.role:
-            if roles.get(name) in (None, "guest"):
-                roles[name] = lab.role
-        else:
-            roles.setdefault(name, "guest")
-    return canonical, roles, labels_of, warnings
+            return self.full[found[0]]
+        if len(found) > 1:
+            self.warnings.append(f"label '{label.raw}' could be {' or '.join(self.full[k] for k in found)}; "
+                                 f"kept as written")
+        elif len(words) == 1:
+            named = self._from_prose(label.words[0])
+            if named:
+                return named
+        shown = _display(label.words, self.spellings)
+        return f"{_display((label.title,), {})} {shown}" if label.title else shown
+
+    def _from_prose(self, word: str) -> str | None:
+        """`SHERLOCK:` with no full-name label: the text may still say `Ruth Sherlock`. The other
+        word must never appear in lower case (so `When Sherlock` is no name), and be unique."""
+        if self._lower_words is None:
+            self._lower_words = {m.group(0) for m in _LOWER_WORD.finditer(self.text)}
+        low = word.lower()
+        found = set()
+        for m in _NAME_PAIR.finditer(self.text):
+            first, last = m.group(1), m.group(2)
+            if last.lower() == low and first.lower() not in self._lower_words \
+                    and first.lower().rstrip(".") not in _TITLES:
+                found.add(f"{first} {last}")
+        return found.pop() if len(found) == 1 else None
+
+    def roles(self) -> dict[str, str]:
+        """Each name's role: host or reporter when any of its labels says so, unidentified for
+        unnamed voices, guest otherwise."""
+        roles: dict[str, str] = {}
+        for label, name in self.names.items():
+            if label.role is not None and roles.get(name) in (None, "guest", "unidentified"):
+                roles[name] = label.role
+            elif label.kind == "unnamed":
+                roles.setdefault(name, "unidentified")
+            else:
+                roles.setdefault(name, "guest")
+        return roles
+
+    def shared_surnames(self) -> list[str]:
+        return [f"two speakers share the surname {surname.upper()} "
+                f"({' and '.join(self.full[k] for k in keys)}); told apart by initials or first names"
+                for surname, keys in self.by["surname"].items() if len(keys) > 1]
 
 
-def _preamble(lines: list[tuple[int, str]]) -> tuple[str | None, list[Dropped], list[tuple[int, str]]]:
-    """Lines before the first label → (title, dropped chrome, the host's unlabelled opening)."""
-    # paragraphs of the preamble
-    opening: list[tuple[int, str]] = []
-    dropped: list[Dropped] = []
-    title: str | None = None
-    first_sentence = next((i for i, (_, t) in enumerate(lines) if _looks_like_sentence(t)
-                           and not _RUSH.match(t) and not _FOOTER.search(" " + t)), None)
-    head = lines if first_sentence is None else lines[:first_sentence]
-    body = [] if first_sentence is None else lines[first_sentence:]
-    for number, text in head:
-        dropped.append(Dropped(number, text))
-    # the headline: the last title-like line before the opening
-    for d in reversed(dropped):
-        t = d.text
-        words = t.split()
-        if (2 <= len(words) <= 20 and not _RUSH.match(t) and not t.endswith(":")
-                and not re.match(r"^[A-Za-z' ]{1,25}:", t) and sum(w[:1].isupper() for w in words) >= len(words) / 2):
-            title = t
+# -- building the Script -----------------------------------------------------------------------------
+
+def _speech(name: str, role: str, turn: _Open, interpreted: bool) -> Turn | None:
+    """A speaker's turn: leading directions removed (an interpreter's marks `interpreted`),
+    inline ones dropped, wrapped lines joined; a turn of only directions is a cue by its speaker."""
+    pieces = [list(p) for p in turn.paragraphs if p]
+    whole = "\n\n".join(" ".join(t for _, t in p) for p in pieces)
+    if _whole_direction(whole.replace("\n\n", " ")):
+        return Turn(name, role, "cue", whole, pieces[0][0][0])
+    while pieces:
+        number, text = pieces[0][0]
+        m = _LEADING_DIRECTION.match(text)
+        if not m:
             break
-    for number, text in body:
-        if _RUSH.match(text) or _FOOTER.search(" " + text) and len(text.split()) < 12:
-            dropped.append(Dropped(number, text))
+        inner = (m.group(1) if m.group(1) is not None else m.group(2)).strip()
+        if _INTERPRETED.match(inner):
+            interpreted = True
+        elif not is_direction(inner) and not _SPOKEN_LEAD.match(inner):
+            break
+        rest = text[m.end():].strip()
+        if rest:
+            pieces[0][0] = (number, rest)
         else:
-            opening.append((number, text))
-    return title, dropped, opening
+            pieces[0].pop(0)
+            if not pieces[0]:
+                pieces.pop(0)
+    paragraphs = [(p[0][0], _strip_inline_directions(" ".join(t for _, t in p))) for p in pieces]
+    paragraphs = [(n, t) for n, t in paragraphs if t]
+    if not paragraphs:
+        return None
+    return Turn(name, role, "speech", "\n\n".join(t for _, t in paragraphs), paragraphs[0][0], interpreted)
+
+
+def _drop_footer(turns: list[_Open]) -> list[Dropped]:
+    """Remove a copyright or 'transcript provided by' footer from the end of the last spoken
+    turn: whole trailing lines that are footers, or a footer glued to the last sentence."""
+    last = next((t for t in reversed(turns) if not t.cue), None)
+    if last is None:
+        return []
+    drops = []
+    while last.paragraphs and last.paragraphs[-1]:
+        para = last.paragraphs[-1]
+        number, text = para[-1]
+        if _FOOTER_START.match(text) and len(text.split()) <= 40:
+            drops.append(Dropped(number, text))
+            para.pop()
+        else:
+            m = _GLUED_FOOTER.search(text)
+            if m is not None and len(text[m.end():].split()) <= 40:
+                drops.append(Dropped(number, text[m.end():].strip()))
+                para[-1] = (number, text[:m.start()].rstrip())
+            break
+        while last.paragraphs and not last.paragraphs[-1]:
+            last.paragraphs.pop()
+    if last.empty:
+        turns.remove(last)
+    return drops
 
 
 def parse_text(text: str) -> Script:
     """Parse transcript text into a `Script`; TranscriptError when nothing in it can be spoken."""
     lines = normalise(text)
-    parser = _Parser(lines)
-    parser.run()
-    title, dropped, opening = _preamble(parser.preamble)
-    dropped_lines = {d.line for d in dropped}
-
-    turns_open = parser.turns
-    labels = [t.label for t in turns_open if t.label is not None]
-    canonical, roles, labels_of, warnings = _resolve(labels)
-    host_names = [n for n, r in roles.items() if r == "host"]
-    opening_speaker = host_names[0] if host_names else "Host"
+    if not any(lines):
+        raise TranscriptError("the transcript is empty")
+    scans = _scan(lines)
+    assembler = _Assembler(scans, _evidence(scans))
+    assembler.run()
+    footer = _drop_footer(assembler.turns)
+    opened = assembler.turns
+    names = _Names([t.label for t in opened if t.label is not None], text)
+    roles = names.roles()
+    hosts = [n for n, r in roles.items() if r == "host"]
+    opening_speaker = hosts[0] if hosts else "Host"
+    roles.setdefault(opening_speaker, "host")
 
     turns: list[Turn] = []
-    if opening:
-        para: list[list[str]] = [[]]
-        last = None
-        for number, line_text in opening:
-            if last is not None and number > last + 1:
-                para.append([])
-            para[-1].append(line_text)
-            last = number
-        turns.append(Turn(opening_speaker, "host", "speech", "\n\n".join(" ".join(p) for p in para if p),
-                          opening[0][0]))
-        roles.setdefault(opening_speaker, "host")
-        labels_of.setdefault(opening_speaker, [])
-
-    for t in turns_open:
-        raw_text = t.text
-        if t.cue:
-            turns.append(Turn(None, "cue", "cue", raw_text, t.line))
+    for turn in opened:
+        if turn.cue:
+            (number, direction), = turn.paragraphs[0]
+            turns.append(Turn(None, "cue", "cue", direction, number))
             continue
-        if t.label is None:
-            name, role = opening_speaker, "host"
-        else:
-            name = canonical[t.label.raw]
-            role = roles[name]
-        if not raw_text:
-            continue
-        turns.append(_speech_turn(name, role, raw_text, t.line))
-
-    # a footer glued to (or following) the last turn
-    turns, footer_drops = _drop_footer(turns, lines)
-    dropped.extend(footer_drops)
-    speakers = []
-    seen = set()
+        name = names.names[turn.label] if turn.label is not None else opening_speaker
+        made = _speech(name, roles[name], turn, turn.label is not None and turn.label.interpreted)
+        if made is not None:
+            turns.append(made)
+    if not any(t.kind == "speech" for t in turns):
+        raise TranscriptError(f"nothing speakable found (no lines of speech, only "
+                              f"{len(assembler.dropped) + len(footer)} lines of page furniture)")
+    labels_of: dict[str, list[str]] = {}
+    for label, name in names.names.items():
+        labels_of.setdefault(name, []).append(label.raw)
+    speakers, seen = [], set()
     for t in turns:
         if t.speaker is not None and t.speaker not in seen:
             seen.add(t.speaker)
-            speakers.append(Speaker(t.speaker, roles.get(t.speaker, t.role), tuple(labels_of.get(t.speaker, ()))))
-    del dropped_lines
-    script = Script(title, tuple(speakers), tuple(turns), tuple(sorted(dropped, key=lambda d: d.line)),
-                    tuple(warnings))
-    return script
-
-
-def _speech_turn(name: str, role: str, text: str, line: int) -> Turn:
-    interpreted = False
-    if _whole_direction(text):
-        return Turn(name, role, "cue", text, line)
-    body = text
-    while True:
-        m = _LEADING_DIRECTION.match(body)
-        if not m:
-            break
-        inner = (m.group(1) or m.group(2)).strip()
-        if _INTERPRETED.match(inner):
-            interpreted = True
-        elif not is_direction(inner) and not _SPOKEN_LEAD.match(inner):
-            break
-        body = body[m.end():]
-    body = _strip_inline_directions(body)
-    return Turn(name, role, "speech", body, line, interpreted)
-
-
-def _drop_footer(turns: list[Turn], lines: list[str]) -> tuple[list[Turn], list[Dropped]]:
-    """Remove copyright and 'transcript provided by' footers from the end of the program."""
-    drops: list[Dropped] = []
-    out = list(turns)
-    while out:
-        last = out[-1]
-        paragraphs = last.text.split("\n\n")
-        changed = False
-        # whole trailing paragraphs that are footers
-        while paragraphs and _FOOTER.search(" " + paragraphs[-1]) and len(paragraphs[-1].split()) <= 40 \
-                and _split_footer(" " + paragraphs[-1])[0].strip() == "":
-            drops.append(Dropped(_line_of(lines, paragraphs[-1], last.line), paragraphs[-1]))
-            paragraphs.pop()
-            changed = True
-        if paragraphs:
-            head, footer = _split_footer(paragraphs[-1])
-            if footer is not None and len(footer.split()) <= 40:
-                drops.append(Dropped(_line_of(lines, footer, last.line), footer))
-                paragraphs[-1] = head
-                changed = True
-        text = "\n\n".join(p for p in paragraphs if p.strip())
-        if not text:
-            out.pop()
-            continue
-        if changed:
-            out[-1] = Turn(last.speaker, last.role, last.kind, text, last.line, last.interpreted)
-        break
-    return out, drops
-
-
-def _line_of(lines: list[str], fragment: str, start: int) -> int:
-    probe = fragment.strip()[:30]
-    for i in range(start - 1, len(lines)):
-        if probe and probe in lines[i]:
-            return i + 1
-    return start
+            speakers.append(Speaker(t.speaker, roles[t.speaker], tuple(labels_of.get(t.speaker, ()))))
+    dropped = sorted(assembler.dropped + footer, key=lambda d: d.line)
+    warnings = tuple(dict.fromkeys(names.warnings + names.shared_surnames()))
+    return Script(assembler.title, tuple(speakers), tuple(turns), tuple(dropped), warnings)
 
 
 def parse(source: str | Path) -> Script:
     """Read and parse a transcript file (`-` for stdin)."""
-    text, _notes = read(source)
-    script = parse_text(text)
-    if not any(t.kind == "speech" and t.text.strip() for t in script.turns):
-        raise TranscriptError(f"{source}: nothing speakable found (no lines of speech, only "
-                              f"{len(script.dropped)} lines of page furniture)")
+    text, notes = read(source)
+    try:
+        script = parse_text(text)
+    except TranscriptError as exc:
+        raise TranscriptError(f"{source}: {exc}") from None
+    if notes:
+        script = Script(script.title, script.speakers, script.turns, script.dropped,
+                        tuple(notes) + script.warnings)
     return script

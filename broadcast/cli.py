@@ -238,6 +238,7 @@ def voices(
 def _preview(text: str, voice_id: str | None, engine: str | None) -> Path:
     from . import export, mixing
     from .casting import resolve_spec
+    from .export.audio import AudioWriter
     from .config import Settings, parse_voice_id
 
     spec = parse_voice_id(voice_id or f"{engine or 'neural'}:heart")
@@ -247,7 +248,7 @@ def _preview(text: str, voice_id: str | None, engine: str | None) -> Path:
     clip = engines.get(voice.engine).synthesize(" ".join(text.split()) or "Hello.", voice)
     samples = mixing.level(mixing.trim(mixing.to_program_rate(clip), mixing.PROGRAM_RATE), mixing.PROGRAM_RATE, -19.0)
     path = Path("out") / f"voice-{export.slug(voice.id)}.wav"
-    writer = export.AudioWriter(path, "wav", mixing.PROGRAM_RATE, 1)
+    writer = AudioWriter(path, "wav", mixing.PROGRAM_RATE, 1)
     writer.write(mixing.limit(samples))
     writer.commit()
     return path

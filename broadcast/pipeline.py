@@ -17,7 +17,6 @@ from .models import Cast, Item, Script, Timeline
 DEFAULT_OUT = Path("out")
 DEFAULT_ENGINE = "neural"
 FALLBACK_ENGINE = "espeak"
-SIDECARS = ("vtt", "srt", "chapters", "html")
 
 
 class Reporter:
@@ -106,10 +105,11 @@ def transcript_stem(source: str | Path, script: Script) -> str:
 def parse_formats(formats: str | None) -> tuple[str, tuple[str, ...]]:
     """`mp3,vtt,srt` → ("mp3", ("vtt", "srt")); one audio format, any sidecars."""
     from .errors import BroadcastError
-    from .export import AUDIO_FORMATS
+    from .export import SIDECARS
+    from .export.audio import AUDIO_FORMATS
 
     if formats is None:
-        return "mp3", SIDECARS
+        return "mp3", tuple(SIDECARS)
     wanted = [f.strip().lower() for f in formats.split(",") if f.strip()]
     audio = [f for f in wanted if f in AUDIO_FORMATS]
     unknown = [f for f in wanted if f not in AUDIO_FORMATS and f not in SIDECARS]
@@ -127,6 +127,7 @@ def render(source: str | Path, output: str | Path | None = None, voices: str | P
            announce: str = "first", cache: bool = True, reporter: Reporter | None = None) -> RenderResult:
     """Transcript → mastered audio and its sidecars. Nothing is written until the audio is complete."""
     from . import export, mixing, program, synthesis
+    from .export.audio import AudioWriter
 
     reporter = reporter or Reporter()
     audio_format, sidecars = parse_formats(formats)
@@ -138,7 +139,7 @@ def render(source: str | Path, output: str | Path | None = None, voices: str | P
     clip_cache = synthesis.ClipCache(synthesis.default_cache_dir()) if cache else None
     channels = 1
 
-    writer = export.AudioWriter(path, audio_format, mixing.PROGRAM_RATE, channels)
+    writer = AudioWriter(path, audio_format, mixing.PROGRAM_RATE, channels)
     reporter.start(len(items), "Rendering")
     try:
         clips = synthesis.synthesize(items, jobs=min(jobs, max(1, len(items))), cache=clip_cache,
@@ -160,5 +161,6 @@ def render(source: str | Path, output: str | Path | None = None, voices: str | P
         reporter.finish()
     timeline_path = path.with_name(f"{path.stem}.timeline.json")
     export.write_text(timeline_path, export.timeline_json(timeline))
-    return RenderResult(path, (timeline_path,), timeline, chosen.engine,
+    written = [timeline_path] + [export.write_sidecar(name, timeline, path) for name in sidecars]
+    return RenderResult(path, tuple(written), timeline, chosen.engine,
                         clip_cache.hits if clip_cache else 0, clip_cache.misses if clip_cache else 0)

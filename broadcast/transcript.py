@@ -125,8 +125,8 @@ def normalise(text: str) -> list[str]:
     """Lines with line endings, odd spaces and control characters tidied; numbering kept
     (CRLF, lone CR and Unicode line separators each end one line)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
-    text = unicodedata.normalize("NFC", text)
-    return [_SPACES.sub(" ", _CONTROL.sub("", line)).strip() for line in text.split("\n")]
+    text = _SPACES.sub(" ", _CONTROL.sub("", unicodedata.normalize("NFC", text)))
+    return [line.strip() for line in text.split("\n")]
 
 
 # -- shapes of text ----------------------------------------------------------------------------------
@@ -166,7 +166,9 @@ def _headline(text: str) -> bool:
     words = text.split()
     if not 3 <= len(words) <= 25 or text[-1] in ".:," or words[0].lower() in ("by", "from"):
         return False
-    if _MONTH_DATE.search(text) or _CLOCK.search(text) or _BANNER.match(text) or _header_key(text):
+    if _MONTH_DATE.search(text) or _CLOCK.search(text) or _BANNER.match(text):
+        return False
+    if (colon := _head_colon(text)) > 0 and _header_key(text[:colon]):
         return False
     return _is_title_case(text)
 
@@ -218,13 +220,10 @@ def _head_colon(line: str) -> int:
         start = i + 1
 
 
-def _header_key(line: str) -> bool:
-    """`Show: ...`, `Date: ...`, `Note: ...`, `SEGMENT ONE: ...`: a page's field, not a speaker."""
-    i = _head_colon(line)
-    if i <= 0:
-        return False
-    head = line[:i].strip().lower()
-    return len(head.split()) <= 4 and (head in _HEADER_KEYS or head.split()[0].strip(".") in _HEADER_KEYS)
+def _header_key(head: str) -> bool:
+    """`Show`, `Date`, `Note`, `SEGMENT ONE` before a colon: a page's field, not a speaker."""
+    words = head.lower().split()
+    return 0 < len(words) <= 4 and (" ".join(words) in _HEADER_KEYS or words[0].strip(".") in _HEADER_KEYS)
 
 
 def _footer_line(line: str) -> bool:
@@ -232,9 +231,11 @@ def _footer_line(line: str) -> bool:
     return bool(_FOOTER_START.match(line)) and len(line.split()) <= 40 and bool(_FOOTER_PROOF.search(line))
 
 
-def _chrome_line(line: str) -> bool:
-    """Furniture recognisable from the line alone: time stamps, banners, headers, footers."""
-    return bool(_STAMP_LINE.match(line) or _BANNER.match(line)) or _header_key(line) or _footer_line(line)
+def _chrome_line(line: str, colon: int) -> bool:
+    """Furniture recognisable from the line alone: time stamps, banners, headers (`colon` ends
+    the line's possible label head), footers."""
+    return (bool(_STAMP_LINE.match(line) or _BANNER.match(line)) or (colon > 0 and _header_key(line[:colon]))
+            or _footer_line(line))
 
 
 # -- directions --------------------------------------------------------------------------------------
@@ -331,6 +332,8 @@ _TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor",
                      "pope", "king", "queen", "prince", "princess", "maj", "major", "cmdr", "commander"})
 _TITLE_PAIRS = frozenset({"vice president", "prime minister", "attorney general", "lieutenant governor",
                           "lt gov", "lt. gov", "chief justice", "house speaker", "foreign minister"})
+_ABBREVIATIONS = frozenset({"st", "jr", "sr", "mt", "ft", "inc", "co", "corp", "ltd", "dept", "univ", "assn",
+                            "no", "vs", "etc", "approx", "est", "ave", "blvd"})
 _PARTICLES = frozenset({"de", "da", "di", "del", "della", "van", "von", "der", "den", "bin", "ibn", "al",
                         "el", "la", "le", "du", "dos", "das", "ten", "ter", "y"})
 _VOICE_NOTES = frozenset({"voice-over", "voice over", "v/o", "vo", "v.o.", "on camera", "off camera",
@@ -406,10 +409,11 @@ def _label_shape(head: str) -> Label | None:
     """The parts of a label head, `NAME [(note)] [, DESCRIPTOR]... [reporting]`, or None when the
     head cannot be one: too long, brackets, sentence words in the name, a page header key."""
     head = head.strip()
-    if not head or len(head) > _LABEL_MAX or "[" in head or "]" in head or _header_key(head + ":"):
+    if not head or len(head) > _LABEL_MAX or "[" in head or "]" in head or _header_key(head):
         return None
-    notes = _PAREN.findall(head)
-    rest = _PAREN.sub(" ", head)
+    if _sentence_inside(head):
+        return None  # `Kwame Asante, KCPT News. MARSH` is a sentence's end, then a label
+    notes, rest = (_PAREN.findall(head), _PAREN.sub(" ", head)) if "(" in head else ([], head)
     if "(" in rest or ")" in rest:
         return None
     stamped = interpreted = False
@@ -442,17 +446,8 @@ def _label_shape(head: str) -> Label | None:
         role = role or _role_of(d)
     if kind == "role":
         role = _role_of(words[0])
-    raw = " ".join(_STAMP_NOTE.sub("", head).split())
+    raw = " ".join(_STAMP_NOTE.sub("", head).split()) if stamped else head
     return Label(raw, tuple(words), title, role, kind, interpreted, stamped, upper)
-
-
-def _start_label(line: str) -> tuple[Label, str] | None:
-    """The label shape at the start of `line` and the words after it."""
-    i = _head_colon(line)
-    if i <= 0:
-        return None
-    label = _label_shape(line[:i])
-    return None if label is None else (label, line[i + 1:].strip())
 
 
 def _label_char(c: str) -> bool:
@@ -469,16 +464,27 @@ def _sentence_before(text: str, i: int) -> bool:
         return False
     if text[j] != ".":
         return True
-    word = text[max(0, j - 12):j].rsplit(" ", 1)[-1]
-    return len(word) > 1 and "." not in word and word.lower() not in _TITLES
+    word = text[max(0, j - 12):j].rsplit(" ", 1)[-1].lower()
+    return len(word) > 1 and "." not in word and word not in _TITLES and word not in _ABBREVIATIONS
 
 
-def _midline_labels(text: str, offset: int) -> list[tuple[int, int, Label, bool]]:
+def _sentence_inside(text: str) -> bool:
+    """Whether a sentence ends inside `text` (an end mark followed by a space)."""
+    for mark in ".?!":
+        i = text.find(mark + " ")
+        while i >= 0:
+            if _sentence_before(text, i + 1):
+                return True
+            i = text.find(mark + " ", i + 1)
+    return False
+
+
+def _midline_labels(text: str, offset: int) -> list[tuple[int, int, Label]]:
     """Upper-case labels inside a line, from `offset` on: reposted captions (`... now. JANE DOE:
     Next`), labels at the end of a line, labels glued to page text (`Share this storyJANE DOE,
-    HOST:`). Each is (start, end of colon, label, glued). Walking back from a colon stops at the
+    HOST:`). Each is (start, end of its colon, label). Walking back from a colon stops at the
     first character a label cannot hold, so all walks together read the line about once."""
-    found: list[tuple[int, int, Label, bool]] = []
+    found: list[tuple[int, int, Label]] = []
     colon = text.find(":", offset)
     while colon >= 0:
         if colon + 1 == len(text) or text[colon + 1].isspace():
@@ -488,12 +494,12 @@ def _midline_labels(text: str, offset: int) -> list[tuple[int, int, Label, bool]
                 j -= 1
             hit = _label_in_span(text, j + 1, colon, glued_ok=j >= 0 and text[j].islower())
             if hit is not None:
-                found.append((hit[0], colon + 1, hit[1], hit[2]))
+                found.append((hit[0], colon + 1, hit[1]))
         colon = text.find(":", colon + 1)
     return found
 
 
-def _label_in_span(text: str, start: int, colon: int, glued_ok: bool) -> tuple[int, Label, bool] | None:
+def _label_in_span(text: str, start: int, colon: int, glued_ok: bool) -> tuple[int, Label] | None:
     """The leftmost plausible label start in text[start:colon]: right after a sentence ends, or
     glued to lower-case page text. At most four starts are tried (linear time)."""
     starts = []
@@ -513,7 +519,7 @@ def _label_in_span(text: str, start: int, colon: int, glued_ok: bool) -> tuple[i
             continue
         label = _label_shape(text[s:colon])
         if label is not None and label.upper:
-            return s, label, glued
+            return s, label
     return None
 
 
@@ -528,9 +534,15 @@ class _Line:
     chrome: bool = False
     cue: bool = False
     start: tuple[Label, str] | None = None  # a label at the start and the words after it
-    midline: list[tuple[int, int, Label, bool]] = field(default_factory=list)
+    after_start: int = 0  # where the words after that label begin
+    midline: list[tuple[int, int, Label]] = field(default_factory=list)
     alone: Label | None = None  # the whole line is a name, the words follow on the next line
-    speech_follows: bool = False  # the next non-blank line reads as speech or a direction
+    following: str = ""  # the next non-blank line (within `_LOOKAHEAD`)
+
+    @property
+    def speech_follows(self) -> bool:
+        """Whether the next line reads as speech or a direction (a label alone needs words)."""
+        return _looks_like_speech(self.following) or _whole_direction(self.following)
 
 
 def _next_text(lines: list[str], index: int) -> str:
@@ -545,22 +557,22 @@ def _scan(lines: list[str]) -> list[_Line]:
         scans.append(line)
         if not text:
             continue
-        following = _next_text(lines, index)
-        line.speech_follows = _looks_like_speech(following) or _whole_direction(following)
-        if _chrome_line(text):
+        line.following = _next_text(lines, index)
+        colon = _head_colon(text)
+        if _chrome_line(text, colon):
             line.chrome = True
             continue
         if _whole_direction(text):
             line.cue = True
             continue
-        line.start = _start_label(text)
-        offset = _head_colon(text) + 1 if line.start else 0
-        line.midline = _midline_labels(text, offset)
-        if line.start is None and not line.midline and not _ends_sentence(text) and line.speech_follows:
-            line.alone = _label_shape(_STAMP_NOTE.sub("", text))
-            if line.alone is not None and (len(line.alone.words) > 4 or line.alone.raw != text.rstrip(":")
-                                           and not line.alone.stamped):
-                line.alone = None
+        label = _label_shape(text[:colon]) if colon > 0 else None
+        if label is not None:
+            line.start, line.after_start = (label, text[colon + 1:].strip()), colon + 1
+        line.midline = _midline_labels(text, line.after_start)
+        if label is None and not line.midline and "," not in text and not _ends_sentence(text) \
+                and line.speech_follows:
+            alone = _label_shape(text)
+            line.alone = alone if alone is not None and len(alone.words) <= 4 else None
     return scans
 
 
@@ -680,8 +692,8 @@ class _Assembler:
         text, position = line.text, 0
         if line.start is not None and _believe_start(*line.start, line, self.ev):
             self._label(line.start[0])
-            position = _head_colon(text) + 1
-        for start, end, label, _glued in line.midline:
+            position = line.after_start
+        for start, end, label in line.midline:
             if start < position or not _believe_midline(label, self.ev):
                 continue
             self._text(line.number, text[position:start].strip())
@@ -803,8 +815,6 @@ def _furniture_shaped(text: str) -> bool:
 # -- pass 5: names and roles -------------------------------------------------------------------------
 
 _INNER_CAPITAL = re.compile(r"\b[A-Z][a-z]{1,3}[A-Z][a-z]+")
-_NAME_PAIR = re.compile(r"\b([A-Z][a-z]+) (?=([A-Z][A-Za-z'’\-]+))")
-_LOWER_WORD = re.compile(r"\b[a-z][a-z'’\-]*")
 
 
 def _title_case(word: str, spellings: dict[str, str]) -> str:
@@ -849,12 +859,11 @@ class _Names:
                                 ("initials", "".join(w[0] for w in words))):
                 self.by[index].setdefault(part, []).append(key)
         self.warnings: list[str] = []
-        self._lower_words: set[str] | None = None
         self.names = {label: self._name(label) for label in dict.fromkeys(labels)}
 
     def _name(self, label: Label) -> str:
-        if label.kind != "person":
-            return _display(tuple(w.capitalize() if w.isupper() else w for w in label.words), {})
+        if label.kind != "person":  # `host` → Host, `UNIDENTIFIED PERSON #1` → Unidentified Person #1
+            return " ".join(w.capitalize() for w in label.words)
         if label.key in self.full:
             return self.full[label.key]
         words = label.key.split()
@@ -878,18 +887,15 @@ class _Names:
         return f"{_display((label.title,), {})} {shown}" if label.title else shown
 
     def _from_prose(self, word: str) -> str | None:
-        """`SHERLOCK:` with no full-name label: the text may still say `Ruth Sherlock`. The other
-        word must never appear in lower case (so `When Sherlock` is no name), and be unique."""
-        if self._lower_words is None:
-            self._lower_words = {m.group(0) for m in _LOWER_WORD.finditer(self.text)}
-        low = word.lower()
-        found = set()
-        for m in _NAME_PAIR.finditer(self.text):
-            first, last = m.group(1), m.group(2)
-            if last.lower() == low and first.lower() not in self._lower_words \
-                    and first.lower().rstrip(".") not in _TITLES:
-                found.add(f"{first} {last}")
-        return found.pop() if len(found) == 1 else None
+        """`SHERLOCK:` with no full-name label: the text may still say `Ruth Sherlock`. The word
+        before the surname must never appear in lower case (so `When Sherlock` is no name) and
+        be the only one found."""
+        pattern = re.compile(r"\b([A-Z][a-z]+) (?i:(" + re.escape(word) + r"))\b")
+        found = {(m.group(1), m.group(2)) for m in pattern.finditer(self.text)}
+        names = {f"{first} {last}" for first, last in found
+                 if first.lower().rstrip(".") not in _TITLES
+                 and not re.search(r"\b" + re.escape(first.lower()) + r"\b", self.text)}
+        return names.pop() if len(names) == 1 else None
 
     def roles(self) -> dict[str, str]:
         """Each name's role: host or reporter when any of its labels says so, unidentified for
@@ -950,6 +956,8 @@ def _drop_footer(turns: list[_Open]) -> list[Dropped]:
     if last is None:
         return []
     drops = []
+    while last.paragraphs and not last.paragraphs[-1]:
+        last.paragraphs.pop()
     while last.paragraphs and last.paragraphs[-1]:
         para = last.paragraphs[-1]
         number, text = para[-1]

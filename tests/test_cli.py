@@ -78,7 +78,7 @@ def test_render_wav(short_transcript, tmp_path):
 
 
 @pytest.mark.parametrize("content, words", [
-    (b"", "nothing speakable found"),
+    (b"", "is empty"),
     (b"   \n\n \t\n", "nothing speakable found"),
     (b"%PDF-1.7 binary", "this is a PDF, not text"),
     (b"PK\x03\x04zipzip", "zip archive"),

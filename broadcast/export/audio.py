@@ -1,83 +1,24 @@
-"""The files a render leaves: the audio (MP3 or WAV) with tags and chapters, and the timeline.
+"""The audio file: MP3 or WAV, streamed to a temporary file, tagged, then moved into place.
 
-Every file is written under a temporary name in its final folder and moved into place with
-`os.replace` only when complete, so a failed or interrupted render never leaves a partial file
-and never replaces a good one. MP3 comes from the LAME encoder inside soundfile's libsndfile
+MP3 comes from the LAME encoder inside soundfile's libsndfile
 wheel (no system ffmpeg); it writes the LAME/Info header, so decoders trim the encoder delay and
 the timeline's times hold in players (gapless), which a bare LAME stream would miss by ~46 ms.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import queue
-import re
 import tempfile
 import threading
-import unicodedata
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import asdict
 from pathlib import Path
-from typing import IO
 
-from .errors import OutputError
-from .models import Timeline
+from ..errors import OutputError
+from ..models import Timeline
+from . import _failure, chapter_marks, prepare_folder
 
 AUDIO_FORMATS = ("mp3", "wav")
 MP3_KBPS = 64  # mono speech: transparent enough at 24 kHz, small for phones
-
-
-def slug(name: str) -> str:
-    """A safe file stem from any title or file name: no path separators, no `..`, ASCII only."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    cleaned = re.sub(r"[^A-Za-z0-9]+", "-", ascii_name).strip("-").lower()
-    return cleaned[:80].strip("-") or "program"
-
-
-def _failure(path: Path, exc: OSError) -> OutputError:
-    reason = {28: "disk full", 13: "permission denied", 30: "read-only file system", 21: "is a directory",
-              20: "a parent is not a directory", 36: "file name too long"}.get(exc.errno or 0, exc.strerror or str(exc))
-    return OutputError(f"{path}: cannot write ({reason})")
-
-
-def prepare_folder(path: Path) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise _failure(path.parent, exc) from None
-    if path.is_dir():
-        raise OutputError(f"{path}: is a directory; give a file name such as {path / 'program.mp3'}")
-    if not os.access(path.parent, os.W_OK):
-        raise OutputError(f"{path.parent}: cannot write (permission denied)")
-
-
-@contextmanager
-def atomic(path: Path, mode: str = "wb") -> Iterator[tuple[IO, Path]]:
-    """A temporary file beside `path`, moved over it only when the block finishes without error."""
-    prepare_folder(path)
-    try:
-        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    except OSError as exc:
-        raise _failure(path, exc) from None
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, mode) as handle:
-            yield handle, tmp
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise _failure(path, exc) from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def write_text(path: Path, text: str) -> None:
-    with atomic(path, "w") as (handle, _):
-        handle.write(text)
 
 
 class AudioWriter:
@@ -201,36 +142,3 @@ def tag_mp3(path: Path, timeline: Timeline, hosts: list[str], source: str) -> No
         tags.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED, child_element_ids=chapters,
                       sub_frames=[TIT2(encoding=3, text="Speakers")]))
     tags.save(path, v2_version=3)
-
-
-def chapter_marks(timeline: Timeline) -> list[tuple[float, float, str]]:
-    """One chapter per change of speaker: (start_s, end_s, speaker), covering the program."""
-    marks: list[list] = []
-    for seg in timeline.segments:
-        if marks and marks[-1][2] == seg.speaker:
-            marks[-1][1] = seg.end_s
-        else:
-            marks.append([seg.start_s, seg.end_s, seg.speaker])
-    for n in range(len(marks) - 1):
-        marks[n][1] = marks[n + 1][0]  # chapters tile the program: each ends where the next starts
-    if marks:
-        marks[-1][1] = timeline.duration_s
-    return [(a, b, c) for a, b, c in marks]
-
-
-def timeline_json(timeline: Timeline) -> str:
-    data = {
-        "version": 1, "title": timeline.title, "source": timeline.source, "audio": timeline.audio,
-        "duration_s": round(timeline.duration_s, 3), "sample_rate": timeline.sample_rate,
-        "channels": timeline.channels, "loudness_lufs": round(timeline.loudness_lufs, 2),
-        "true_peak_dbtp": round(timeline.true_peak_dbtp, 2),
-        "speakers": [{"name": n, "role": r, "voice": v} for n, r, v in timeline.speakers],
-        "segments": [],
-    }
-    for seg in timeline.segments:
-        entry = asdict(seg)
-        entry["start_s"], entry["end_s"] = round(seg.start_s, 3), round(seg.end_s, 3)
-        if seg.turn is None:
-            del entry["turn"]
-        data["segments"].append(entry)
-    return json.dumps(data, indent=1, ensure_ascii=False) + "\n"

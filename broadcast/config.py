@@ -61,6 +61,8 @@ class Settings:
     engine: str | None = None  # None: the best installed (neural, else eSpeak)
     rate_wpm: int = 165
     volume: float = 1.0
+    channels: int = 1  # 2: the same program on both channels, mastered to the stereo target
+    bitrate_kbps: int = 64
     pauses: Pauses = field(default_factory=Pauses)
     roles: tuple[tuple[str, Tuning], ...] = ()
     speakers: tuple[tuple[str, Tuning], ...] = ()
@@ -266,7 +268,8 @@ def loads(text: str, path: str = "voices.yaml") -> Settings:
 
 
 def _defaults(walker: _Walker, node: Any, settings: Settings) -> Settings:
-    valid = ("rate", "volume", "pause_ms", "same_speaker_pause_ms", "paragraph_pause_ms", "cue_pause_ms")
+    valid = ("rate", "volume", "pause_ms", "same_speaker_pause_ms", "paragraph_pause_ms", "cue_pause_ms",
+             "channels", "bitrate")
     pauses = settings.pauses
     for key, key_node, value in walker.mapping(node, "defaults"):
         if key == "rate":
@@ -281,6 +284,10 @@ def _defaults(walker: _Walker, node: Any, settings: Settings) -> Settings:
             pauses = replace(pauses, paragraph_ms=walker.number(value, f"defaults.{key}", 0, 5000, True))
         elif key == "cue_pause_ms":
             pauses = replace(pauses, cue_ms=walker.number(value, f"defaults.{key}", 0, 5000, True))
+        elif key == "channels":
+            settings = replace(settings, channels=walker.number(value, "defaults.channels (1 or 2)", 1, 2, True))
+        elif key == "bitrate":
+            settings = replace(settings, bitrate_kbps=walker.number(value, "defaults.bitrate (kb/s)", 32, 320, True))
         else:
             raise walker.unknown(key_node, key, "defaults", valid)
     return replace(settings, pauses=pauses)

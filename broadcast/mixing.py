@@ -212,7 +212,10 @@ class Mastered:
 def mix(items: tuple[Item, ...], clips: Iterable[Clip | None], write: Callable[[np.ndarray], None],
         channels: int = 1, rate: int = PROGRAM_RATE) -> Mastered:
     """Join clips into the program, writing as it goes; return the timeline and measurements."""
-    target = target_lufs(channels)
+    # the program is mono, copied to every channel: BS.1770 sums channel powers, so a stereo copy
+    # measures 3 dB louder than its mono source, and −16 LUFS stereo is −19 LUFS per channel
+    channel_gain_db = 10 * np.log10(channels)
+    target = target_lufs(channels) - channel_gain_db
     meter = LoudnessMeter(rate)
     position = 0
     segments: list[Segment] = []
@@ -242,5 +245,5 @@ def mix(items: tuple[Item, ...], clips: Iterable[Clip | None], write: Callable[[
         segments.append(Segment(len(segments), start / rate, position / rate, item.speaker, item.role, item.kind,
                                 item.voice.id if item.voice else None, item.text, item.line, item.turn))
     emit(np.zeros(int(rate * 0.5), np.float32), 0.0)  # a moment of room at the end, as programs have
-    return Mastered(tuple(segments), position / rate, meter.integrated_lufs, meter.true_peak_dbtp)
+    return Mastered(tuple(segments), position / rate, meter.integrated_lufs + channel_gain_db, meter.true_peak_dbtp)
 

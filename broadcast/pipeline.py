@@ -137,9 +137,9 @@ def render(source: str | Path, output: str | Path | None = None, voices: str | P
     path = output_path(source, output, script, audio_format)
     jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
     clip_cache = synthesis.ClipCache(synthesis.default_cache_dir()) if cache else None
-    channels = 1
+    channels = chosen.settings.channels
 
-    writer = AudioWriter(path, audio_format, mixing.PROGRAM_RATE, channels)
+    writer = AudioWriter(path, audio_format, mixing.PROGRAM_RATE, channels, chosen.settings.bitrate_kbps)
     reporter.start(len(items), "Rendering")
     try:
         clips = synthesis.synthesize(items, jobs=min(jobs, max(1, len(items))), cache=clip_cache,

@@ -104,10 +104,15 @@ def test_a_program_of_clips_lands_on_the_loudness_target():
     assert result.loudness_lufs == pytest.approx(target_lufs(1), abs=1.0)
 
 
-def test_mix_stereo_writes_two_channels():
+def test_mix_stereo_writes_two_channels_at_the_stereo_target():
     written: list[np.ndarray] = []
-    mix((item(),), iter([Clip(speechlike(1.0), RATE)]), written.append, channels=2)
+    items = tuple(item(speaker="AB"[n % 2]) for n in range(6))
+    result = mix(items, iter([Clip(speechlike(5, n), RATE) for n in range(6)]), written.append, channels=2)
     assert all(w.ndim == 2 and w.shape[1] == 2 for w in written)
+    program = np.concatenate(written).astype(np.float64)
+    measured = pyloudnorm.Meter(RATE).integrated_loudness(program)
+    assert measured == pytest.approx(result.loudness_lufs, abs=0.1)
+    assert measured == pytest.approx(target_lufs(2), abs=1.0)
 
 
 def test_chimes_are_soft_and_distinct():

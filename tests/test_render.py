@@ -16,6 +16,28 @@ from .audio import decode, frame_db, onset_s
 CHROME = ("Play Live Radio", "Next Up", "Available On Air Stations", "Transcript provided by", "Copyright")
 
 
+def check_master(result, target: float = -19.0) -> None:
+    """Podcast loudness and true peak measured on the decoded file (BS.1770, 4x oversampling),
+    and no join louder than the sound around it (no clicks)."""
+    import pyloudnorm
+    from scipy.signal import resample_poly
+
+    samples, rate = decode(result.audio)
+    loudness = pyloudnorm.Meter(rate).integrated_loudness(samples.astype(np.float64))
+    assert loudness == pytest.approx(target, abs=1.0)
+    peak = np.max(np.abs(resample_poly(samples.astype(np.float64), 4, 1)))
+    assert 20 * np.log10(peak) <= -1.5
+    for seg in result.timeline.segments:
+        for edge in (seg.start_s, seg.end_s):
+            at = int(edge * rate)
+            join = np.abs(samples[max(0, at - 48): at + 48]).max(initial=0.0)
+            around = np.abs(samples[max(0, at - 2400): at + 2400]).max(initial=0.0)
+            assert join <= around + 1e-6
+            # a click is a jump: the biggest sample-to-sample step at the join stays small
+            steps = np.abs(np.diff(samples[max(0, at - 48): at + 48]))
+            assert steps.max(initial=0.0) < 0.25
+
+
 def check_timeline_against_audio(result) -> dict:
     timeline = json.loads(result.sidecars[0].read_text())
     samples, rate = decode(result.audio)
@@ -41,6 +63,7 @@ def check_timeline_against_audio(result) -> dict:
 def test_example_renders_with_the_neural_voices(example, tmp_path):
     result = render(example, tmp_path / "raqqa.mp3", announce="never")
     timeline = check_timeline_against_audio(result)
+    check_master(result)
 
     assert 120 <= timeline["duration_s"] <= 180, "the example is 2-3 minutes of speech"
     speech = [s for s in timeline["segments"] if s["kind"] == "speech"]
@@ -70,6 +93,7 @@ def test_seed_renders_with_espeak(tmp_path):
 
     result = render(SEEDS / "newscast.txt", tmp_path / "newscast.mp3", engine="espeak")
     timeline = check_timeline_against_audio(result)
+    check_master(result)
     voices = [s["voice"] for s in timeline["speakers"]]
     assert len(voices) == len(set(voices)) >= 3
     assert all(v.startswith("espeak:") for v in voices)
@@ -81,6 +105,33 @@ def test_seed_renders_with_espeak(tmp_path):
     marks = chapter_marks(_timeline_object(result))
     assert [c.start_time for c in chapters] == [int(round(a * 1000)) for a, _b, _s in marks]
     assert tags["TIT2"].text[0] == timeline["title"]
+
+
+@pytest.mark.slow
+def test_cable_news_directions_are_heard_as_chimes(tmp_path):
+    from .conftest import SEEDS
+
+    result = render(SEEDS / "cable-news.txt", tmp_path / "cable.mp3", engine="espeak", announce="never")
+    timeline = check_timeline_against_audio(result)
+    chimes = {s["text"]: s for s in timeline["segments"] if s["kind"] == "cue" and s["voice"] is None}
+    assert "(BEGIN VIDEOTAPE)" in chimes and "(END VIDEOTAPE)" in chimes
+    assert any(text.startswith("(SOUNDBITE OF") for text in chimes)
+    samples, rate = decode(result.audio)
+    for seg in chimes.values():
+        assert seg["end_s"] - seg["start_s"] >= 0.3
+        assert frame_db(samples[int(seg["start_s"] * rate): int(seg["end_s"] * rate)], rate).max() > -40
+
+
+@pytest.mark.slow
+def test_stereo_render_meets_the_stereo_target(short_transcript, tmp_path):
+    voices = tmp_path / "v.yaml"
+    voices.write_text("defaults: {channels: 2, bitrate: 96}\n")
+    result = render(short_transcript, tmp_path / "stereo.mp3", voices=voices, engine="espeak")
+    samples, rate = __import__("soundfile").read(str(result.audio), dtype="float32", always_2d=True)
+    assert samples.shape[1] == 2
+    import pyloudnorm
+
+    assert pyloudnorm.Meter(rate).integrated_loudness(samples.astype(np.float64)) == pytest.approx(-16.0, abs=1.0)
 
 
 def _timeline_object(result):

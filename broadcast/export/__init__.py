@@ -91,16 +91,25 @@ def write_text(path: Path, text: str) -> None:
 
 
 def chapter_marks(timeline: Timeline) -> list[tuple[float, float, str]]:
-    """One chapter per change of speaker: (start_s, end_s, speaker), covering the program."""
+    """One chapter per change of speaker: (start_s, end_s, speaker), tiling the program.
+
+    What the narrator adds (the title, "Ruth Sherlock, reporter.", a narrated direction, a
+    chime) opens the chapter of the speaker who follows it, so chapters are named for people."""
     marks: list[list] = []
+    pending: float | None = None
     for seg in timeline.segments:
+        if seg.speaker == "Narrator":
+            pending = seg.start_s if pending is None else pending
+            continue
         if marks and marks[-1][2] == seg.speaker:
             marks[-1][1] = seg.end_s
         else:
-            marks.append([seg.start_s, seg.end_s, seg.speaker])
-    for n in range(len(marks) - 1):
-        marks[n][1] = marks[n + 1][0]  # chapters tile the program: each ends where the next starts
+            marks.append([pending if pending is not None else seg.start_s, seg.end_s, seg.speaker])
+        pending = None
     if marks:
+        marks[0][0] = 0.0
+        for n in range(len(marks) - 1):
+            marks[n][1] = marks[n + 1][0]  # each chapter ends where the next starts
         marks[-1][1] = timeline.duration_s
     return [(a, b, c) for a, b, c in marks]
 

@@ -17,7 +17,7 @@ from ..errors import OutputError
 from ..models import Timeline
 from . import _failure, chapter_marks, prepare_folder
 
-AUDIO_FORMATS = ("mp3", "wav")
+AUDIO_FORMATS = ("mp3", "wav", "m4b")
 MP3_KBPS = 64  # mono speech: transparent enough at 24 kHz, small for phones
 
 
@@ -40,11 +40,14 @@ class AudioWriter:
         os.close(fd)
         self.tmp = Path(name)
         options: dict = {"samplerate": rate, "channels": channels}
+        self.kbps = kbps
         if audio_format == "mp3":
             options.update(format="MP3", subtype="MPEG_LAYER_III", bitrate_mode="CONSTANT",
                            compression_level=_mp3_level(kbps, rate))
-        else:
+        else:  # WAV, or the PCM that becomes an M4B audiobook at commit
             options.update(format="WAV", subtype="PCM_16")
+            if audio_format == "m4b":
+                _ffmpeg()  # fail before synthesis, not after it
         self._file = None
         try:
             self._file = soundfile.SoundFile(self.tmp, "w", **options)
@@ -89,6 +92,8 @@ class AudioWriter:
             self._file.close()
             if self.format == "mp3" and timeline is not None:
                 tag_mp3(self.tmp, timeline, list(hosts), source)
+            if self.format == "m4b":
+                self._to_m4b(timeline, list(hosts), source)
             os.chmod(self.tmp, 0o644)
             os.replace(self.tmp, self.path)
         except OSError as exc:
@@ -97,6 +102,26 @@ class AudioWriter:
         except BaseException:
             self.abort()
             raise
+
+    def _to_m4b(self, timeline: Timeline | None, hosts: list[str], source: str) -> None:
+        """PCM → AAC in an audiobook (M4B) container with chapters, by the wheel's ffmpeg."""
+        import subprocess
+
+        meta = self.tmp.with_suffix(".ffmeta")
+        out = self.tmp.with_suffix(".m4b.part")
+        try:
+            meta.write_text(_ffmetadata(timeline, hosts, source), encoding="utf-8")
+            done = subprocess.run(
+                [_ffmpeg(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(self.tmp),
+                 "-f", "ffmetadata", "-i", str(meta), "-map", "0:a", "-map_metadata", "1", "-map_chapters", "1",
+                 "-c:a", "aac", "-b:a", f"{self.kbps}k", "-f", "ipod", str(out)],
+                capture_output=True, text=True, timeout=3600)
+            if done.returncode != 0:
+                raise OutputError(f"{self.path}: ffmpeg could not make the M4B: {done.stderr.strip()[-200:]}")
+            os.replace(out, self.tmp)
+        finally:
+            meta.unlink(missing_ok=True)
+            out.unlink(missing_ok=True)
 
     def abort(self) -> None:
         thread = getattr(self, "_thread", None)
@@ -110,6 +135,35 @@ class AudioWriter:
         except Exception:
             pass
         self.tmp.unlink(missing_ok=True)
+
+
+def _ffmpeg() -> str:
+    """The ffmpeg binary that the `imageio-ffmpeg` wheel carries (extra `[m4b]`)."""
+    try:
+        import imageio_ffmpeg
+
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except Exception as exc:
+        raise OutputError(f"M4B needs the ffmpeg in the imageio-ffmpeg wheel: pip install 'broadcast[m4b]' ({exc})") from None
+
+
+def _ffmetadata(timeline: Timeline | None, hosts: list[str], source: str) -> str:
+    """FFmpeg's metadata file: title, artist, comment, and a chapter per change of speaker."""
+    def escape(text: str) -> str:
+        return "".join("\\" + ch if ch in "=;#\\\n" else ch for ch in text)
+
+    lines = [";FFMETADATA1"]
+    if timeline is None:
+        return "\n".join(lines) + "\n"
+    title = timeline.title or Path(source).stem
+    lines += [f"title={escape(title)}", f"album={escape(title)}", "genre=Speech",
+              f"comment={escape('Rendered by broadcast from ' + source)}"]
+    if hosts:
+        lines.append(f"artist={escape(', '.join(hosts))}")
+    for start, end, speaker in chapter_marks(timeline):
+        lines += ["[CHAPTER]", "TIMEBASE=1/1000", f"START={int(round(start * 1000))}",
+                  f"END={int(round(end * 1000))}", f"title={escape(speaker)}"]
+    return "\n".join(lines) + "\n"
 
 
 def _mp3_level(kbps: int, rate: int) -> float:

@@ -32,11 +32,21 @@ def _err(message: str) -> None:
     typer.echo(message, err=True)
 
 
+class _Terminated(BaseException):
+    """SIGTERM, raised where the program is, so every `finally` and abort runs as for Ctrl-C."""
+
+
 def _handled(command: Callable[..., None]) -> Callable[..., None]:
     """Turn every outcome of a command into one line on stderr and its exit code (errors.py)."""
 
     @functools.wraps(command)
     def run(*args, **kwargs) -> None:
+        import signal
+
+        def terminated(signum, _frame):
+            raise _Terminated(signum)
+
+        signal.signal(signal.SIGTERM, terminated)  # unwind like Ctrl-C: temporary files removed
         try:
             command(*args, **kwargs)
         except (typer.Exit, typer.BadParameter):
@@ -47,6 +57,9 @@ def _handled(command: Callable[..., None]) -> Callable[..., None]:
         except KeyboardInterrupt:
             _err("broadcast: interrupted; no partial output was left")
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        except _Terminated:
+            _err("broadcast: terminated; no partial output was left")
+            raise typer.Exit(int(ExitCode.TERMINATED)) from None
         except BrokenPipeError:
             raise typer.Exit(0) from None
         except Exception as exc:  # a bug: one line here, the whole story in a file
@@ -275,3 +288,7 @@ def init(
 def main() -> None:
     """Entry point of the console script."""
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -18,6 +18,7 @@ class ExitCode(IntEnum):
     ENGINE = 5
     OUTPUT = 6
     INTERRUPTED = 130  # 128 + SIGINT, as shells expect
+    TERMINATED = 143  # 128 + SIGTERM
 
 
 class BroadcastError(Exception):

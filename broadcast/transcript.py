@@ -13,7 +13,8 @@ that are each linear in the input:
    part of a full name used as a label elsewhere, or is used as a label again and again.
 4. `_Assembler` walks the lines into turns. What comes before the first label is split into
    chrome, headline and the host's unlabelled opening by the shape of its paragraphs.
-5. `_resolve` maps every label to the fullest name the text gives, and every name to a role.
+5. `_Names` maps every label to the fullest name the text gives, and every name to a role;
+   `_drop_footer` cuts the copyright footer, also when it is glued to the last sentence.
 
 Every regular expression here is anchored or bounded and free of nested quantifiers, so no input
 can make one backtrack catastrophically; label heads are at most `_LABEL_MAX` characters.
@@ -32,6 +33,8 @@ from .models import Dropped, Script, Speaker, Turn
 MAX_BYTES = 20_000_000  # beyond this a "transcript" is a log file or a mistake; say so instead
 _LABEL_MAX = 120  # characters before a label's colon; a longer head is prose, not a label
 _LOOKAHEAD = 3  # lines searched for the words that follow a label alone on its line
+_TAIL_WORDS = 20  # an opening pasted under the page's furniture, without a blank line, is this long
+_FOOTER_WORDS_MAX = 60  # a copyright or "transcripts are created ..." notice is a few sentences at most
 
 # -- reading ---------------------------------------------------------------------------------------
 
@@ -175,13 +178,25 @@ def _headline(text: str) -> bool:
 
 def _prose_block(lines: list[str]) -> bool:
     """A paragraph of speech rather than page furniture: it finishes a sentence, every line but
-    the last is a sentence or a long wrapped line (menus and captions are short lines), and it
-    is not written all in capitals (banners)."""
-    if not _ends_sentence(lines[-1]) or any(not (_ends_sentence(line) or len(line.split()) >= 6)
-                                            for line in lines[:-1]):
+    the last is a sentence or a long wrapped line (menus, captions and headlines are short or
+    capitalised lines), and it is not written all in capitals (banners)."""
+    if not _ends_sentence(lines[-1]) or not all(_ends_sentence(line) or len(line.split()) >= 6
+                                                and not _is_title_case(line) for line in lines[:-1]):
         return False
     text = " ".join(lines)
     return len(text.split()) >= 2 and any(c.islower() for c in text)
+
+
+def _prose_tail(lines: list[str]) -> int:
+    """How many lines at the end of a block are the opening's prose: all of a prose block, or a
+    long run of sentences pasted right under the page's furniture with no blank line between
+    (at least `_TAIL_WORDS` words, so that a one-sentence photo caption stays furniture)."""
+    if _prose_block(lines):
+        return len(lines)
+    for start in range(1, len(lines)):
+        if _prose_block(lines[start:]):
+            return len(lines) - start if len(" ".join(lines[start:]).split()) >= _TAIL_WORDS else 0
+    return 0
 
 
 # -- page furniture with a known shape -------------------------------------------------------------
@@ -195,27 +210,38 @@ _HEADER_KEYS = frozenset({
     "sponsor", "advertisement", "summary", "description", "keywords", "title", "by", "posted", "contact",
     "email", "phone", "web", "website", "url", "twitter", "instagram", "facebook", "youtube", "warning",
     "disclaimer", "content warning", "transcription", "format", "language", "headline", "rush transcript",
-    "image", "video", "audio", "breaking", "filed under", "more", "next up", "previous", "next"})
+    "image", "video", "audio", "breaking", "breaking news", "filed under", "more", "next up", "previous",
+    "next", "coming up", "up next", "still to come", "still ahead", "programming note", "developing"})
 _STAMP_LINE = re.compile(r"^[\[(]?\d{1,2}(?::\d{2}){1,2}(?: ?[AaPp]\.?[Mm]\.?)?[\])]?$")
+_LEADING_STAMP = re.compile(r"^([\[(])?\d{1,2}(?::\d{2}){1,2}[\])]?\s+")  # `[14:00:00] BLITZER: ...`
+_EDITORIAL = re.compile(r"^[\[(](?:editor|note\b|correction|clarification|update|post-broadcast|ed\.)",
+                        re.IGNORECASE)  # `[POST-BROADCAST CORRECTION: ...]` standing alone
+_TRAILING_STAMP = re.compile(r"\s\d{1,2}(?::\d{2}){1,2}$")  # `Jane Doe  0:05`, a name alone (Otter)
 _BANNER = re.compile(r"^(?:(?:this is an? )?rush transcript\b|this copy may not be\b|air ?date\b|"
                      r"aired (?:on )?(?:[a-z]{3,9},? )?\d|aired (?:on )?[a-z]{3,9}\.? \d)", re.IGNORECASE)
+_ABOUT_TRANSCRIPTS = r"transcripts? (?:are|is|was|were) (?:created|produced|provided|prepared)\b"
 _FOOTER_WORDS = (r"(?:copyright\b|©|\(c\) ?(?:19|20)\d\d|transcripts? (?:provided|produced|prepared) by\b|"
                  r"transcript by\b|all rights reserved|this transcript (?:was|is|has|may)\b|"
-                 r"transcripts? (?:are|is) (?:created|produced|provided)\b|accuracy and availability may vary)")
+                 r"(?:[A-Z][\w.&'’-]{0,20} ){0,3}" + _ABOUT_TRANSCRIPTS + r"|accuracy and availability may vary)")
 _FOOTER_START = re.compile(_FOOTER_WORDS, re.IGNORECASE)
 _GLUED_FOOTER = re.compile(r"(?<=[.!?\"”’)])\s*(?=" + _FOOTER_WORDS + ")", re.IGNORECASE)
-_FOOTER_PROOF = re.compile(r"(?:19|20)\d\d|©|rights reserved|(?:provided|produced|prepared) by", re.IGNORECASE)
+_FOOTER_PROOF = re.compile(r"(?:19|20)\d\d|©|rights reserved|(?:provided|produced|prepared) by|" + _ABOUT_TRANSCRIPTS,
+                           re.IGNORECASE)
 
 
 def _head_colon(line: str) -> int:
     """Index of the colon that could end a label at the start of `line` (outside parentheses,
-    followed by a space or the end of the line, within `_LABEL_MAX`), or -1."""
+    within `_LABEL_MAX`, followed by a space or the end of the line, or by a word when the head
+    is in capitals: `BLITZER:Okay` lost its space on the way), or -1."""
     start = 0
     while True:
         i = line.find(":", start, _LABEL_MAX + 1)
         if i < 0:
             return -1
-        if (i + 1 == len(line) or line[i + 1].isspace()) and line.count("(", 0, i) == line.count(")", 0, i):
+        after = line[i + 1: i + 2]
+        spaced = not after or after.isspace() or (
+            (after.isalpha() or after in "\"“(") and not any(c.islower() for c in line[:i]))
+        if spaced and line.count("(", 0, i) == line.count(")", 0, i):
             return i
         start = i + 1
 
@@ -228,27 +254,38 @@ def _header_key(head: str) -> bool:
 
 def _footer_line(line: str) -> bool:
     """A copyright or 'transcript provided by' line, with the marks that make it unmistakable."""
-    return bool(_FOOTER_START.match(line)) and len(line.split()) <= 40 and bool(_FOOTER_PROOF.search(line))
+    return bool(_FOOTER_START.match(line)) and len(line.split()) <= _FOOTER_WORDS_MAX and bool(_FOOTER_PROOF.search(line))
+
+
+def _footer_shaped(text: str) -> bool:
+    """A footer by its words (`Copyright ...`), or a line in capitals about the transcript
+    (`TO ORDER A VIDEO OF THIS TRANSCRIPT ...`): believed at the end of the program."""
+    return (bool(_FOOTER_START.match(text)) or ("transcript" in text.lower() and not any(c.islower() for c in text))
+            ) and len(text.split()) <= _FOOTER_WORDS_MAX
 
 
 def _chrome_line(line: str, colon: int) -> bool:
     """Furniture recognisable from the line alone: time stamps, banners, headers (`colon` ends
     the line's possible label head), footers."""
+    if _EDITORIAL.match(line) and line.rstrip(".")[-1:] in ")]":
+        return True
     return (bool(_STAMP_LINE.match(line) or _BANNER.match(line)) or (colon > 0 and _header_key(line[:colon]))
             or _footer_line(line))
 
 
 # -- directions --------------------------------------------------------------------------------------
 
+# What a parenthesis or bracket opening with these words is; whole words only, so that
+# `(Bellingham, Washington)` or `(Singapore)` are not taken for `(BELL)` or `(Singing)`.
 _DIRECTION_WORDS = re.compile(
-    r"(?:soundbite|sound ?bite|sound of|sounds? |laugh|chuckl|giggl|applau|music|begin|end |end$|break|"
-    r"commercial|crosstalk|cross-talk|inaudible|unintelligible|indiscernible|through (?:an |a )?interpret|"
-    r"through (?:a )?translat|speaking|singing|sings|reading|as |voice-over|voice over|v/o|ph$|sic$|sigh|"
-    r"cheer|chant|boo|clap|gunfire|siren|instrumental|show intro|intro|outro|theme|video ?clip|audio ?clip|"
-    r"videotape|cough|pause|silence|foreign language|technical|off-mike|off mike|on camera|"
-    r"crying|sobbing|whisper|shout|yell|bell|horn|phone rings|archival|recording|clip|excerpt|"
-    r"upbeat|dramatic|jingle|tone|beep|noise|ambient|nat sound|natural sound|joined in progress|"
-    r"unknown|foreign|translated|interpret)",
+    r"(?:(?:laugh|chuckl|giggl|applau|cheer|chant|clap|cough|sigh|whisper|shout|yell|speak|interpret|"
+    r"translat|instrument)[a-z]*|soundbite|sound ?bite|sounds? of|music|musical|begin|end|break|"
+    r"commercial|crosstalk|cross-talk|inaudible|unintelligible|indiscernible|"
+    r"through (?:an |a )?(?:interpreter|translator)|singing|sings|sung|reading|reads|as|voice-over|"
+    r"voice over|v/o|ph|sic|boo|booing|gunfire|sirens?|show intro|intro|outro|theme|video ?clip|"
+    r"audio ?clip|videotape|pause|silence|foreign language|technical difficulties|off-mike|off mike|"
+    r"on camera|crying|cries|sobbing|sobs|bells?|horns?|phone rings|archival|recording|clip|excerpt|"
+    r"upbeat|dramatic|jingle|tone|beep|noise|ambient|nat sound|natural sound|joined in progress|unknown)\b",
     re.IGNORECASE,
 )
 # Inside a sentence only these are directions; `(as expected)` or `(NATO)` are words to speak.
@@ -316,14 +353,15 @@ def _strip_inline_directions(text: str) -> str:
 # -- labels --------------------------------------------------------------------------------------------
 
 _HOST_WORDS = frozenset({"host", "hosts", "co-host", "cohost", "anchor", "co-anchor", "presenter",
-                         "moderator", "emcee"})
+                         "moderator", "emcee", "interviewer"})
+_GUEST_WORDS = frozenset({"guest", "interviewee", "panelist", "panellist"})
 _REPORTER_WORDS = frozenset({"byline", "correspondent", "reporter", "reporting"})
 _UNNAMED_FIRST = frozenset({"unidentified", "unknown", "unnamed", "anonymous"})
 _UNNAMED = frozenset({"announcer", "narrator", "question", "answer", "crowd", "group", "audience",
                       "audience member", "protester", "protesters", "voice", "voices", "male", "female",
                       "man", "woman", "child", "children", "caller", "interpreter", "translator", "operator",
                       "crowd member", "all", "several", "multiple", "students", "student", "person",
-                      "participant", "off-camera voice", "off camera voice", "chorus"})
+                      "participant", "off-camera voice", "off camera voice", "chorus", "q"})
 _TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "sen", "senator", "rep",
                      "representative", "gov", "governor", "secretary", "president", "gen", "general", "col",
                      "colonel", "judge", "justice", "mayor", "rev", "reverend", "father", "sister", "chairman",
@@ -384,7 +422,7 @@ def _kind(words: list[str]) -> str:
     bare = " ".join(w for w in low if not _NUMBER.match(w))
     if low[0] in _UNNAMED_FIRST or bare in _UNNAMED:
         return "unnamed"
-    if len(low) == 1 and (low[0] in _HOST_WORDS or low[0] in _REPORTER_WORDS):
+    if len(low) == 1 and (low[0] in _HOST_WORDS or low[0] in _REPORTER_WORDS or low[0] in _GUEST_WORDS):
         return "role"
     return "person"
 
@@ -393,6 +431,8 @@ def _split_title(words: list[str]) -> tuple[str, list[str]]:
     """`SEN. THOMAS REYES` → ("SEN.", [THOMAS, REYES]); a title alone stays the name."""
     if len(words) > 2 and " ".join(words[:2]).lower().rstrip(".") in _TITLE_PAIRS:
         return " ".join(words[:2]), words[2:]
+    if len(words) > 3 and words[0].lower().rstrip(".") in _TITLES and words[1].lower() == "of":
+        return " ".join(words[:3]), words[3:]  # SECRETARY OF STATE ANTONY BLINKEN
     if len(words) > 1 and words[0].lower().rstrip(".") in _TITLES:
         return words[0], words[1:]
     return "", words
@@ -403,6 +443,28 @@ def _capitalised(words: list[str]) -> bool:
     if words[0].lower() in _SMALL_WORDS or not words[0][0].isupper():
         return False
     return all(w[0].isupper() or w.lower() in _PARTICLES or _NUMBER.match(w) for w in words[1:])
+
+
+def _descriptor(text: str) -> bool:
+    """A title or affiliation after a name (`MNN ANCHOR`, `Director, Institute for Urban
+    Climate`, `host`): capitalised words, small words and role words only."""
+    return all(not w[0].isalpha() or w[0].isupper() or w.lower() in _SMALL_WORDS or _role_of(w)
+               for w in text.split())
+
+
+def _read_notes(notes: list[str]) -> tuple[list[str], bool, bool]:
+    """A label's parenthesised notes → (descriptors, time-stamped, interpreted). `(Actor)` and
+    `(R-OH)` describe the speaker; `(00:12)`, `(voice-over)` and `(laughing)` say nothing of who."""
+    descriptors: list[str] = []
+    stamped = interpreted = False
+    for note in (n.strip() for n in notes):
+        if _TIMESTAMP.match(note):
+            stamped = True
+        elif _INTERPRETED.match(note) or note.lower() in ("interpreter", "translator"):
+            interpreted = True
+        elif note and note.lower() not in _VOICE_NOTES and not is_direction(note):
+            descriptors.append(note)
+    return descriptors, stamped, interpreted
 
 
 def _label_shape(head: str) -> Label | None:
@@ -416,15 +478,7 @@ def _label_shape(head: str) -> Label | None:
     notes, rest = (_PAREN.findall(head), _PAREN.sub(" ", head)) if "(" in head else ([], head)
     if "(" in rest or ")" in rest:
         return None
-    stamped = interpreted = False
-    descriptors: list[str] = []
-    for note in (n.strip() for n in notes):
-        if _TIMESTAMP.match(note):
-            stamped = True
-        elif _INTERPRETED.match(note) or note.lower() in ("interpreter", "translator"):
-            interpreted = True
-        elif note and note.lower() not in _VOICE_NOTES:
-            descriptors.append(note)
+    descriptors, stamped, interpreted = _read_notes(notes)
     parts = [p.strip() for p in rest.split(",")]
     if len(parts) > 6 or not all(parts):
         return None
@@ -437,15 +491,15 @@ def _label_shape(head: str) -> Label | None:
         return None
     upper = not any(c.islower() for w in words for c in w)
     kind = _kind(words)
+    if not all(_descriptor(d) for d in parts[1:]):
+        return None  # `CIA, FBI and NSA officials said:` is a sentence
     descriptors += parts[1:]
     if not upper and kind == "person" and not _capitalised(words):
-        return None
-    if not upper and any(d[0].islower() and _role_of(d) is None for d in descriptors):
         return None
     for d in descriptors:
         role = role or _role_of(d)
     if kind == "role":
-        role = _role_of(words[0])
+        role = _role_of(words[0]) or "guest"
     raw = " ".join(_STAMP_NOTE.sub("", head).split()) if stamped else head
     return Label(raw, tuple(words), title, role, kind, interpreted, stamped, upper)
 
@@ -515,7 +569,8 @@ def _label_in_span(text: str, start: int, colon: int, glued_ok: bool) -> tuple[i
             starts.append(m + 2)
     for s in starts:
         glued = glued_ok and s == start and s > 0
-        if s == 0 or not (glued or _sentence_before(text, s)):
+        after_mark = text[:s].rstrip()[-1:] in (":", "]")  # `... what she said: INES ALDANA: ...`
+        if s == 0 or not (glued or after_mark or _sentence_before(text, s)):
             continue
         label = _label_shape(text[s:colon])
         if label is not None and label.upper:
@@ -538,6 +593,7 @@ class _Line:
     midline: list[tuple[int, int, Label]] = field(default_factory=list)
     alone: Label | None = None  # the whole line is a name, the words follow on the next line
     following: str = ""  # the next non-blank line (within `_LOOKAHEAD`)
+    stamp: str = ""  # a time stamp cut from the start of the line
 
     @property
     def speech_follows(self) -> bool:
@@ -549,6 +605,27 @@ def _next_text(lines: list[str], index: int) -> str:
     return next((line for line in lines[index + 1: index + 1 + _LOOKAHEAD] if line), "")
 
 
+def _cut_stamp(text: str) -> tuple[str, str]:
+    """(time stamp, rest) for `[14:00:00] BLITZER: ...` or `00:00:05 Jane Doe: ...`; a bare
+    stamp is cut only when a label follows it (`10:30 is when we start` is speech)."""
+    m = _LEADING_STAMP.match(text)
+    if m is None or m.end() == len(text):
+        return "", text
+    rest = text[m.end():]
+    if m.group(1) is None and (_head_colon(rest) <= 0 or _label_shape(rest[:_head_colon(rest)]) is None):
+        return "", text
+    return text[:m.end()].strip(), rest
+
+
+def _name_alone(text: str) -> Label | None:
+    """A line that is only a name (`PETRA HOLM`, `Jane Doe  0:05`), perhaps with a colon."""
+    if "," in text or _ends_sentence(text):
+        return None
+    bare = _TRAILING_STAMP.sub("", text).rstrip(":")
+    label = _label_shape(bare) if bare else None
+    return label if label is not None and len(label.words) <= 4 else None
+
+
 def _scan(lines: list[str]) -> list[_Line]:
     """Every line's shape: furniture, a direction, labels at its start, inside it or alone."""
     scans = []
@@ -558,6 +635,8 @@ def _scan(lines: list[str]) -> list[_Line]:
         if not text:
             continue
         line.following = _next_text(lines, index)
+        line.stamp, text = _cut_stamp(text)
+        line.text = text
         colon = _head_colon(text)
         if _chrome_line(text, colon):
             line.chrome = True
@@ -569,10 +648,8 @@ def _scan(lines: list[str]) -> list[_Line]:
         if label is not None:
             line.start, line.after_start = (label, text[colon + 1:].strip()), colon + 1
         line.midline = _midline_labels(text, line.after_start)
-        if label is None and not line.midline and "," not in text and not _ends_sentence(text) \
-                and line.speech_follows:
-            alone = _label_shape(text)
-            line.alone = alone if alone is not None and len(alone.words) <= 4 else None
+        if label is None and not line.midline and line.speech_follows:
+            line.alone = _name_alone(text)
     return scans
 
 
@@ -582,32 +659,46 @@ def _scan(lines: list[str]) -> list[_Line]:
 class _Evidence:
     known: frozenset[str]  # parts of full names used as labels: first names, surnames, initials
     repeated: frozenset[str]  # lone words used as line-start labels more than once
+    confirmed: frozenset[str]  # labels seen at a line start before a capitalised sentence
     alone: frozenset[str]  # names written alone on their line before the words, believed
 
 
+_SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
+
+
+def _surname(words: list[str]) -> str:
+    """The last word of a name that is not a generational suffix (`SMITH` in `JOHN SMITH JR.`)."""
+    return words[-2] if len(words) > 2 and words[-1].lower() in _SUFFIXES else words[-1]
+
+
 def _full_name_parts(label: Label) -> list[str]:
+    """First name, surname and initials of a full name (`JANE DOE` → jane, doe, jd)."""
     words = [w.lower() for w in label.words]
     if label.kind != "person" or len(words) < 2 or _INITIAL.match(label.words[0]):
         return []
-    return [words[0], words[-1], "".join(w[0] for w in words)]
+    return [words[0], _surname(words), "".join(w[0] for w in words)]
 
 
 def _evidence(scans: list[_Line]) -> _Evidence:
     known: set[str] = set()
+    confirmed: set[str] = set()
     counts: dict[str, int] = {}
     alone_counts: dict[str, int] = {}
     for line in scans:
-        labels = [m[2] for m in line.midline] + ([line.start[0]] if line.start else [])
-        for label in labels:
+        for label in [m[2] for m in line.midline] + ([line.start[0]] if line.start else []):
             known.update(_full_name_parts(label))
-        if line.start and len(line.start[0].words) == 1:
-            counts[line.start[0].key] = counts.get(line.start[0].key, 0) + 1
+        if line.start:
+            key = line.start[0].key
+            counts[key] = counts.get(key, 0) + 1
+            if not line.start[1][:1].islower():
+                confirmed.add(key)
         if line.alone:
             alone_counts[line.alone.key] = alone_counts.get(line.alone.key, 0) + 1
     alone = {k for k, c in alone_counts.items() if c >= 2}
-    # a full name seen alone once is believed when its first name or surname is seen alone too
-    alone |= {k for k in alone_counts if len(k.split()) > 1 and (k.split()[0] in alone or k.split()[-1] in alone)}
-    return _Evidence(frozenset(known), frozenset(k for k, c in counts.items() if c >= 2), frozenset(alone))
+    if alone:  # the layout is established: full names alone once are believed too
+        alone |= {k for k in alone_counts if len(k.split()) > 1}
+    repeated = {k for k, c in counts.items() if c >= 2 and " " not in k}
+    return _Evidence(frozenset(known), frozenset(repeated), frozenset(confirmed), frozenset(alone))
 
 
 def _believe_start(label: Label, rest: str, line: _Line, ev: _Evidence) -> bool:
@@ -617,11 +708,14 @@ def _believe_start(label: Label, rest: str, line: _Line, ev: _Evidence) -> bool:
         return False
     if label.kind != "person":
         return True
+    if rest[:1].islower() and label.key not in ev.known and label.key not in ev.confirmed:
+        return False  # `COMING UP: the weather`: speech after a label starts a sentence
     if not label.upper:
         if _headline(rest):
             return False  # `Opinion: Why The City Is Wrong` is a headline
-        if len(label.words) == 1 and not (label.stamped or label.key in ev.known or label.key in ev.repeated):
-            return False  # `Washington: the Senate voted ...`
+        if len(label.words) == 1 and not (label.stamped or label.title or label.key in ev.known
+                                          or label.key in ev.repeated):
+            return False  # `Washington: the Senate voted ...`; `Sen. Smith:` is a person
     return True
 
 
@@ -675,6 +769,8 @@ class _Assembler:
         self._drop_repeated_furniture()
 
     def _line(self, line: _Line) -> None:
+        if line.stamp:
+            self.dropped.append(Dropped(line.number, line.stamp))
         if not line.text:
             self._break()
         elif line.chrome:
@@ -764,9 +860,10 @@ class _Assembler:
                     blocks.append([i])
         opening: set[int] = set()
         for block in reversed(blocks):
-            if not _prose_block([items[i][2] for i in block]):
+            tail = _prose_tail([items[i][2] for i in block])
+            opening.update(block[len(block) - tail:])
+            if tail < len(block):
                 break
-            opening.update(block)
         open_turn: _Open | None = None
         for i, (kind, number, text) in enumerate(items):
             if i in opening:
@@ -786,25 +883,25 @@ class _Assembler:
         self.preamble = []
 
     def _drop_repeated_furniture(self) -> None:
-        """Short unpunctuated paragraphs repeated word for word (`Advertisement`) are page
-        furniture, wherever they sit."""
+        """Short unpunctuated paragraphs of their own, repeated word for word inside turns
+        (`Advertisement`), are page furniture. A turn's first paragraph is left alone: `Yeah`
+        right after a label is speech."""
         seen: dict[str, int] = {}
-        for turn in self.turns:
-            for para in turn.paragraphs:
-                if len(para) == 1 and not turn.cue and _furniture_shaped(para[0][1]):
-                    seen[para[0][1]] = seen.get(para[0][1], 0) + 1
+        for para in self._inner_paragraphs():
+            if len(para) == 1 and _furniture_shaped(para[0][1]):
+                seen[para[0][1]] = seen.get(para[0][1], 0) + 1
         repeated = {t for t, c in seen.items() if c >= 2}
-        if not repeated:
-            return
-        for turn in self.turns:
-            kept = []
-            for para in turn.paragraphs:
-                if len(para) == 1 and para[0][1] in repeated and not turn.cue:
+        for turn in self.turns if repeated else []:
+            kept = turn.paragraphs[:1]
+            for para in turn.paragraphs[1:]:
+                if len(para) == 1 and para[0][1] in repeated:
                     self.dropped.append(Dropped(*para[0]))
                 else:
                     kept.append(para)
-            turn.paragraphs = kept or [[]]
-        self.turns = [t for t in self.turns if not t.empty]
+            turn.paragraphs = kept
+
+    def _inner_paragraphs(self):
+        return (para for turn in self.turns if not turn.cue for para in turn.paragraphs[1:])
 
 
 def _furniture_shaped(text: str) -> bool:
@@ -855,7 +952,7 @@ class _Names:
         self.by: dict[str, dict[str, list[str]]] = {"surname": {}, "first": {}, "initials": {}}
         for key in self.full:
             words = key.split()
-            for index, part in (("surname", words[-1]), ("first", words[0]),
+            for index, part in (("surname", _surname(words)), ("first", words[0]),
                                 ("initials", "".join(w[0] for w in words))):
                 self.by[index].setdefault(part, []).append(key)
         self.warnings: list[str] = []
@@ -933,8 +1030,8 @@ def _speech(name: str, role: str, turn: _Open, interpreted: bool) -> Turn | None
         inner = (m.group(1) if m.group(1) is not None else m.group(2)).strip()
         if _INTERPRETED.match(inner):
             interpreted = True
-        elif not is_direction(inner) and not _SPOKEN_LEAD.match(inner):
-            break
+        elif not (is_direction(inner) or _SPOKEN_LEAD.match(inner) or _TIMESTAMP.match(inner)):
+            break  # `(202) 555-0100 is the number` is speech; `Jane Doe: (00:05)` a time stamp
         rest = text[m.end():].strip()
         if rest:
             pieces[0][0] = (number, rest)
@@ -961,12 +1058,12 @@ def _drop_footer(turns: list[_Open]) -> list[Dropped]:
     while last.paragraphs and last.paragraphs[-1]:
         para = last.paragraphs[-1]
         number, text = para[-1]
-        if _FOOTER_START.match(text) and len(text.split()) <= 40:
+        if _footer_shaped(text):
             drops.append(Dropped(number, text))
             para.pop()
         else:
             m = _GLUED_FOOTER.search(text)
-            if m is not None and len(text[m.end():].split()) <= 40:
+            if m is not None and len(text[m.end():].split()) <= _FOOTER_WORDS_MAX:
                 drops.append(Dropped(number, text[m.end():].strip()))
                 para[-1] = (number, text[:m.start()].rstrip())
             break
@@ -977,6 +1074,37 @@ def _drop_footer(turns: list[_Open]) -> list[Dropped]:
     return drops
 
 
+def _turns(opened: list[_Open], names: _Names, roles: dict[str, str]) -> list[Turn]:
+    """The finished turns. The unlabelled opening belongs to the host: the first speaker labelled
+    as one, or `Host` when the host is never named."""
+    hosts = [n for n, r in roles.items() if r == "host"]
+    opening = hosts[0] if hosts else "Host"
+    roles.setdefault(opening, "host")
+    turns: list[Turn] = []
+    for turn in opened:
+        if turn.cue:
+            (number, direction), = turn.paragraphs[0]
+            turns.append(Turn(None, "cue", "cue", direction, number))
+            continue
+        name = names.names[turn.label] if turn.label is not None else opening
+        made = _speech(name, roles[name], turn, turn.label is not None and turn.label.interpreted)
+        if made is not None:
+            turns.append(made)
+    return turns
+
+
+def _speakers(turns: list[Turn], names: _Names, roles: dict[str, str]) -> tuple[Speaker, ...]:
+    """Everyone who speaks, in order of first appearance, with every label seen for them."""
+    labels_of: dict[str, list[str]] = {}
+    for label, name in names.names.items():
+        labels_of.setdefault(name, []).append(label.raw)
+    speakers: dict[str, Speaker] = {}
+    for t in turns:
+        if t.speaker is not None and t.speaker not in speakers:
+            speakers[t.speaker] = Speaker(t.speaker, roles[t.speaker], tuple(labels_of.get(t.speaker, ())))
+    return tuple(speakers.values())
+
+
 def parse_text(text: str) -> Script:
     """Parse transcript text into a `Script`; TranscriptError when nothing in it can be spoken."""
     lines = normalise(text)
@@ -985,38 +1113,16 @@ def parse_text(text: str) -> Script:
     scans = _scan(lines)
     assembler = _Assembler(scans, _evidence(scans))
     assembler.run()
-    footer = _drop_footer(assembler.turns)
-    opened = assembler.turns
-    names = _Names([t.label for t in opened if t.label is not None], text)
+    dropped = assembler.dropped + _drop_footer(assembler.turns)
+    names = _Names([t.label for t in assembler.turns if t.label is not None], text)
     roles = names.roles()
-    hosts = [n for n, r in roles.items() if r == "host"]
-    opening_speaker = hosts[0] if hosts else "Host"
-    roles.setdefault(opening_speaker, "host")
-
-    turns: list[Turn] = []
-    for turn in opened:
-        if turn.cue:
-            (number, direction), = turn.paragraphs[0]
-            turns.append(Turn(None, "cue", "cue", direction, number))
-            continue
-        name = names.names[turn.label] if turn.label is not None else opening_speaker
-        made = _speech(name, roles[name], turn, turn.label is not None and turn.label.interpreted)
-        if made is not None:
-            turns.append(made)
+    turns = _turns(assembler.turns, names, roles)
     if not any(t.kind == "speech" for t in turns):
-        raise TranscriptError(f"nothing speakable found (no lines of speech, only "
-                              f"{len(assembler.dropped) + len(footer)} lines of page furniture)")
-    labels_of: dict[str, list[str]] = {}
-    for label, name in names.names.items():
-        labels_of.setdefault(name, []).append(label.raw)
-    speakers, seen = [], set()
-    for t in turns:
-        if t.speaker is not None and t.speaker not in seen:
-            seen.add(t.speaker)
-            speakers.append(Speaker(t.speaker, roles[t.speaker], tuple(labels_of.get(t.speaker, ()))))
-    dropped = sorted(assembler.dropped + footer, key=lambda d: d.line)
+        raise TranscriptError(f"nothing speakable found (no lines of speech, only {len(dropped)} lines of "
+                              f"page furniture)")
     warnings = tuple(dict.fromkeys(names.warnings + names.shared_surnames()))
-    return Script(assembler.title, tuple(speakers), tuple(turns), tuple(dropped), warnings)
+    return Script(assembler.title, _speakers(turns, names, roles), tuple(turns),
+                  tuple(sorted(dropped, key=lambda d: d.line)), warnings)
 
 
 def parse(source: str | Path) -> Script:

@@ -25,7 +25,12 @@ from ..models import Timeline
 
 #: Files written beside the audio on request (`--formats`): name → (module, function, suffix).
 #: Each function takes (timeline, audio path) and returns the text of the file.
-SIDECARS: dict[str, tuple[str, str, str]] = {}
+SIDECARS: dict[str, tuple[str, str, str]] = {
+    "vtt": ("captions", "webvtt", ".vtt"),
+    "srt": ("captions", "srt", ".srt"),
+    "chapters": ("captions", "chapters_json", ".chapters.json"),
+    "html": ("readalong", "page", ".html"),
+}
 
 
 def write_sidecar(name: str, timeline: Timeline, audio: Path) -> Path:

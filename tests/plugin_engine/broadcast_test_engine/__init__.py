@@ -18,3 +18,22 @@ class BeeperEngine(Engine):
         freq = 880.0 if voice.base == "high" else 220.0
         t = np.arange(int(self.sample_rate * 0.1 * len(text.split()))) / self.sample_rate
         return Clip((0.3 * np.sin(2 * np.pi * freq * t)).astype(np.float32), self.sample_rate)
+
+
+class FaultyEngine(BeeperEngine):
+    """Speaks like the beeper, except that the word HANG hangs it and the word CRASH kills its process."""
+
+    name = "faulty"
+
+    def voices(self):
+        return [VoiceInfo("faulty:high", "en", None, "a beep that can fail")]
+
+    def synthesize(self, text, voice):
+        import os
+        import time
+
+        if "HANG" in text:
+            time.sleep(3600)
+        if "CRASH" in text:
+            os._exit(9)
+        return super().synthesize(text, voice)

@@ -15,6 +15,7 @@ encoding adds up to about 1 dB of overshoot).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -93,13 +94,29 @@ class LoudnessMeter:
         return float(20 * np.log10(self.peak)) if self.peak > 0 else float("-inf")
 
 
+@functools.cache
+def _interpolator() -> np.ndarray:
+    """BS.1770-4 Annex 2's shape of true-peak meter: 4× oversampling by a 48-tap low-pass
+    (12 taps a phase), cheap enough to run on every clip."""
+    from scipy.signal import firwin
+
+    return (firwin(48, 0.9 / 4, window=("kaiser", 6.0)) * 4).astype(np.float32)
+
+
+def sample_peaks(samples: np.ndarray) -> np.ndarray:
+    """For each sample, the largest magnitude among it and the three points interpolated after it."""
+    taps = _interpolator()
+    peaks = np.abs(samples).astype(np.float32)
+    for phase in range(1, 4):
+        kernel = taps[phase::4]
+        interpolated = np.convolve(samples, kernel, mode="full")[len(kernel) // 2 - 1:][: len(samples)]
+        np.maximum(peaks, np.abs(interpolated), out=peaks)
+    return peaks
+
+
 def true_peak(samples: np.ndarray) -> float:
     """Peak of the signal oversampled 4× (BS.1770-4 Annex 2), as a linear amplitude."""
-    if samples.size == 0:
-        return 0.0
-    from scipy.signal import resample_poly
-
-    return float(np.max(np.abs(resample_poly(samples.astype(np.float64), 4, 1))))
+    return float(sample_peaks(samples).max()) if samples.size else 0.0
 
 
 def clip_loudness(samples: np.ndarray, rate: int) -> float:
@@ -160,12 +177,10 @@ def limit(samples: np.ndarray, ceiling_dbtp: float = CEILING_DBTP) -> np.ndarray
 def limit_and_peak(samples: np.ndarray, ceiling_dbtp: float = CEILING_DBTP) -> tuple[np.ndarray, float]:
     """`limit`, also returning the true peak of the result (so it is measured once)."""
     from scipy.ndimage import minimum_filter1d, uniform_filter1d
-    from scipy.signal import resample_poly
 
     ceiling = 10 ** (ceiling_dbtp / 20)
     for _ in range(4):  # converges in one or two passes; the bound is a safety net
-        over = np.abs(resample_poly(samples.astype(np.float64), 4, 1))
-        peaks = over[: len(samples) * 4].reshape(-1, 4).max(axis=1) if len(samples) else over
+        peaks = sample_peaks(samples)
         if not len(peaks) or peaks.max() <= ceiling:
             return samples, float(peaks.max()) if len(peaks) else 0.0
         need = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-12)) * 0.995

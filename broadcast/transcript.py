@@ -176,27 +176,26 @@ def _headline(text: str) -> bool:
     return _is_title_case(text)
 
 
-def _prose_block(lines: list[str]) -> bool:
-    """A paragraph of speech rather than page furniture: it finishes a sentence, every line but
-    the last is a sentence or a long wrapped line (menus, captions and headlines are short or
-    capitalised lines), and it is not written all in capitals (banners)."""
-    if not _ends_sentence(lines[-1]) or not all(_ends_sentence(line) or len(line.split()) >= 6
-                                                and not _is_title_case(line) for line in lines[:-1]):
-        return False
-    text = " ".join(lines)
-    return len(text.split()) >= 2 and any(c.islower() for c in text)
+def _prose_line(line: str) -> bool:
+    """A sentence, or a long wrapped line of one (menus, captions and headlines are short or
+    capitalised lines)."""
+    return _ends_sentence(line) or len(line.split()) >= 6 and not _is_title_case(line)
 
 
 def _prose_tail(lines: list[str]) -> int:
-    """How many lines at the end of a block are the opening's prose: all of a prose block, or a
-    long run of sentences pasted right under the page's furniture with no blank line between
-    (at least `_TAIL_WORDS` words, so that a one-sentence photo caption stays furniture)."""
-    if _prose_block(lines):
-        return len(lines)
-    for start in range(1, len(lines)):
-        if _prose_block(lines[start:]):
-            return len(lines) - start if len(" ".join(lines[start:]).split()) >= _TAIL_WORDS else 0
-    return 0
+    """How many lines at the end of a block of lines are the opening's prose: the run of prose
+    lines that finishes a sentence. When it is not the whole block (an opening pasted right under
+    the page's furniture), it must be at least `_TAIL_WORDS` long, so that a one-sentence photo
+    caption stays furniture. Banners in capitals are never prose."""
+    if not _ends_sentence(lines[-1]):
+        return 0
+    start = len(lines) - 1
+    while start > 0 and _prose_line(lines[start - 1]):
+        start -= 1
+    words = " ".join(lines[start:]).split()
+    if len(words) < (_TAIL_WORDS if start else 2) or not any(c.islower() for w in words for c in w):
+        return 0
+    return len(lines) - start
 
 
 # -- page furniture with a known shape -------------------------------------------------------------
@@ -297,7 +296,7 @@ _INLINE_WORDS = frozenset({
     "clears throat", "foreign language", "unintelligible crosstalk", "overlapping voices", "phonetic"})
 _TIMESTAMP = re.compile(r"^\d{1,2}(?::\d{2}){1,2}$")
 _BRACKETED = re.compile(r"\s*(?:\(([^()]{0,80})\)|\[([^\[\]]{0,80})\])")
-_LEADING_DIRECTION = re.compile(r"^(?:\(([^()]{1,80})\)|\[([^\[\]]{1,80})\])\s*[.:,]?\s*")
+_DIRECTION_AT = re.compile(r"(?:\(([^()]{1,80})\)|\[([^\[\]]{1,80})\])[ .:,]*")  # used with .match(text, pos)
 _INTERPRETED = re.compile(r"^(?:through|via|with) (?:an |a |the )?(?:interpreter|translator)|"
                           r"^(?:translated|interpreted|translation)\b", re.IGNORECASE)
 _SPOKEN_LEAD = re.compile(r"^(?:as |singing|sings|reading|voice-over|voice over|on camera|v/o)", re.IGNORECASE)
@@ -327,13 +326,14 @@ def _inline_direction(inner: str) -> bool:
 
 def _whole_direction(text: str) -> bool:
     """A turn or line that is nothing but one or more directions: `(Speaking Arabic).`."""
-    rest, found = text.strip(), False
-    while rest:
-        m = _LEADING_DIRECTION.match(rest)
+    text = text.strip()
+    position = 0
+    while position < len(text):
+        m = _DIRECTION_AT.match(text, position)
         if not m or not is_direction(m.group(1) or m.group(2)):
             return False
-        found, rest = True, rest[m.end():].strip(" .")
-    return found
+        position = m.end()
+    return bool(text)
 
 
 def _strip_inline_directions(text: str) -> str:
@@ -569,7 +569,10 @@ def _label_in_span(text: str, start: int, colon: int, glued_ok: bool) -> tuple[i
             starts.append(m + 2)
     for s in starts:
         glued = glued_ok and s == start and s > 0
-        after_mark = text[:s].rstrip()[-1:] in (":", "]")  # `... what she said: INES ALDANA: ...`
+        before = s - 1
+        while before >= 0 and text[before] == " ":
+            before -= 1
+        after_mark = before >= 0 and text[before] in ":]"  # `... what she said: INES ALDANA: ...`
         if s == 0 or not (glued or after_mark or _sentence_before(text, s)):
             continue
         label = _label_shape(text[s:colon])
@@ -1024,21 +1027,21 @@ def _speech(name: str, role: str, turn: _Open, interpreted: bool) -> Turn | None
         return Turn(name, role, "cue", whole, pieces[0][0][0])
     while pieces:
         number, text = pieces[0][0]
-        m = _LEADING_DIRECTION.match(text)
-        if not m:
-            break
-        inner = (m.group(1) if m.group(1) is not None else m.group(2)).strip()
-        if _INTERPRETED.match(inner):
-            interpreted = True
-        elif not (is_direction(inner) or _SPOKEN_LEAD.match(inner) or _TIMESTAMP.match(inner)):
-            break  # `(202) 555-0100 is the number` is speech; `Jane Doe: (00:05)` a time stamp
-        rest = text[m.end():].strip()
+        position = 0
+        while m := _DIRECTION_AT.match(text, position):
+            inner = (m.group(1) if m.group(1) is not None else m.group(2)).strip()
+            if _INTERPRETED.match(inner):
+                interpreted = True
+            elif not (is_direction(inner) or _SPOKEN_LEAD.match(inner) or _TIMESTAMP.match(inner)):
+                break  # `(202) 555-0100 is the number` is speech; `Jane Doe: (00:05)` a time stamp
+            position = m.end()
+        rest = text[position:].strip()
         if rest:
             pieces[0][0] = (number, rest)
-        else:
-            pieces[0].pop(0)
-            if not pieces[0]:
-                pieces.pop(0)
+            break
+        pieces[0].pop(0)
+        if not pieces[0]:
+            pieces.pop(0)
     paragraphs = [(p[0][0], _strip_inline_directions(" ".join(t for _, t in p))) for p in pieces]
     paragraphs = [(n, t) for n, t in paragraphs if t]
     if not paragraphs:

@@ -36,6 +36,9 @@ CHAPTERS_VERSION = "1.2.0"  # Podcasting 2.0 JSON chapters (podcast namespace, j
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|(?<=[.!?…][\"”’)\]])\s+")
 _CLAUSE_END = re.compile(r"(?<=[,;:])\s+|(?<=\s[-–—])\s+")
 _CLAUSE_PUNCTUATION = ",;:.!?…-–—"
+#: Words a long clause is best cut before: conjunctions first, then prepositions.
+_BREAK_BEFORE = (frozenset("and but or nor so yet because where when while which who whom whose that if".split()),
+                 frozenset("at in on of for to with from by after before about into than as".split()))
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,7 @@ def caption_text(seg: Segment) -> str:
 def lay_out(text: str, room: tuple[int, ...]) -> list[str] | None:
     """`text` as at most `len(room)` lines, line n at most `room[n]` characters, or None.
 
-    Of two-line layouts the most balanced wins, with a bonus for a break after punctuation.
+    Of two-line layouts the most balanced wins, bar a bonus for a break at a clause boundary.
     """
     if len(text) <= room[0]:
         return [text]
@@ -77,10 +80,20 @@ def lay_out(text: str, room: tuple[int, ...]) -> list[str] | None:
         first, second = text[:space.start()], text[space.end():]
         if len(first) > room[0] or len(second) > room[1]:
             continue
-        score = abs(len(first) - len(second)) - (10 if first[-1] in _CLAUSE_PUNCTUATION else 0)
+        score = abs(len(first) - len(second)) - _break_bonus(first, second)
         if best is None or score < best[0]:
             best = (score, [first, second])
     return best[1] if best else None
+
+
+def _break_bonus(before: str, after: str) -> int:
+    """How much a line break between these words is worth, in characters of imbalance."""
+    if before[-1] in _CLAUSE_PUNCTUATION:
+        return 20
+    last, word = before.rsplit(" ", 1)[-1], after.split(" ", 1)[0]
+    if last[:1].isupper() and word[:1].isupper():
+        return -10  # inside a name: Alder / Falls
+    return 10 if word.lower() in _BREAK_BEFORE[0] else 5 if word.lower() in _BREAK_BEFORE[1] else 0
 
 
 def _sentences(text: str) -> list[list[str]]:
@@ -110,18 +123,24 @@ def chunk(text: str, first_room: tuple[int, ...] = (LINE_CHARS,) * CUE_LINES) ->
             current = ""
 
     def add_words(clause: str) -> None:
-        """A clause that does not fit in a cue: as many words as fit, cue after cue."""
+        """A clause too long for a cue: cue after cue of as many words as fit, cut before a
+        conjunction or preposition in the second half of the cue where there is one."""
         nonlocal current
-        for word in clause.split():
-            candidate = f"{current} {word}" if current else word
-            if fits(candidate):
-                current = candidate
-                continue
-            flush()
-            while not fits(word):  # longer than a line (a URL): cut it
-                current, word = word[:room()[0]], word[room()[0]:]
+        words = clause.split()
+        while words:
+            while not fits(words[0]):  # longer than a line (an address): cut it
+                current = words[0][:room()[0]]
+                words[0] = words[0][room()[0]:]
                 flush()
-            current = word
+            n = 1
+            while n < len(words) and fits(" ".join(words[:n + 1])):
+                n += 1
+            if n < len(words):
+                n = next((k for tier in _BREAK_BEFORE for k in range(n, n // 2, -1) if words[k].lower() in tier), n)
+            current = " ".join(words[:n])
+            words = words[n:]
+            if words:
+                flush()
 
     for sentence in _sentences(text):
         whole = " ".join(sentence)
@@ -134,6 +153,8 @@ def chunk(text: str, first_room: tuple[int, ...] = (LINE_CHARS,) * CUE_LINES) ->
             if current and fits(f"{current} {clause}"):
                 current = f"{current} {clause}"
                 continue
+            if current and len(current) < LINE_CHARS // 2:  # too brief alone: run into the clause
+                current, clause = "", f"{current} {clause}"
             flush()
             if fits(clause):
                 current = clause

@@ -1,0 +1,156 @@
+"""Speed and memory of a render against the naive reference, as the transcript grows.
+
+    python benchmarks/bench.py [--n 1 5 10 20 40] [--engine espeak] [--engine neural] [--skip-naive]
+
+Renders the example transcript repeated N times with `broadcast render` (a fresh process, no
+cache) and, in the same run, the naive reference (benchmarks/naive.py). For each N: wall time,
+peak memory of the whole process tree (resident, summed over the processes alive at each moment,
+sampled every 20 ms; and proportional, which counts pages shared between workers once), the
+real-time factor, and the ratio to the naive reference. Also the irreducible parts alone:
+synthesis of every clip (no mixing, no encoding) and MP3 encoding of the finished PCM.
+Prints a table and writes benchmarks/results/bench.json. Needs `pip install -e '.[bench]'`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+EXAMPLE = ROOT.parent / "shared" / "seed" / "npr_raqqa.txt"
+
+
+def repeated(n: int, folder: Path) -> Path:
+    """The example N times over, as one transcript (its chrome once at the top, footer at the end)."""
+    source = EXAMPLE if EXAMPLE.exists() else ROOT / "seeds" / "newscast.txt"
+    text = source.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    body_start = next(i for i, line in enumerate(lines) if len(line.split()) > 12)
+    head, body = "\n".join(lines[:body_start]), "\n".join(lines[body_start:])
+    path = folder / f"example-x{n}.txt"
+    path.write_text(head + "\n" + "\n\n".join([body] * n) + "\n", encoding="utf-8")
+    return path
+
+
+def measure(command: list[str], env: dict | None = None) -> dict:
+    """Run a command; wall time and peak memory of its whole process tree."""
+    import psutil
+
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    root = psutil.Process(proc.pid)
+    peak_rss = peak_pss = 0
+    while proc.poll() is None:
+        rss = pss = 0
+        try:
+            for p in [root, *root.children(recursive=True)]:
+                try:
+                    info = p.memory_full_info()
+                    rss += info.rss
+                    pss += info.pss
+                except (psutil.NoSuchProcess, psutil.AccessDenied):
+                    pass
+        except psutil.NoSuchProcess:
+            break
+        peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
+        time.sleep(0.02)
+    stdout, stderr = proc.communicate()
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed: {stderr.decode()[-500:]}")
+    return {"wall_s": round(wall, 2), "peak_rss_mb": round(peak_rss / 2**20, 1),
+            "peak_pss_mb": round(peak_pss / 2**20, 1), "stdout": stdout.decode()}
+
+
+def synthesis_alone(source: Path, engine: str, jobs: int) -> float:
+    """Seconds to synthesize every clip of the program, in the same worker pool, nothing else."""
+    code = (
+        "import sys, time\n"
+        "from broadcast import pipeline, program, synthesis\n"
+        f"plan = pipeline.plan({str(source)!r}, engine={engine!r})\n"
+        "items = program.running_order(plan.script, plan.cast, plan.settings)\n"
+        "t = time.perf_counter()\n"
+        f"for _ in synthesis.synthesize(items, jobs={jobs}): pass\n"
+        "print(time.perf_counter() - t)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return round(float(out.stdout.strip().splitlines()[-1]), 2)
+
+
+def encoding_alone(seconds: float) -> float:
+    """Seconds to MP3-encode `seconds` of mono 24 kHz program, as the render does."""
+    import numpy as np
+
+    from broadcast.export.audio import AudioWriter
+
+    rate = 24000
+    chunk = (np.random.default_rng(0).standard_normal(rate * 10) * 0.05).astype(np.float32)
+    with tempfile.TemporaryDirectory() as tmp:
+        writer = AudioWriter(Path(tmp) / "x.mp3", "mp3", rate, 1)
+        start = time.perf_counter()
+        for _ in range(int(seconds // 10) + 1):
+            writer.write(chunk)
+        writer.commit()
+        return round(time.perf_counter() - start, 2)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, nargs="+", default=[1, 5, 10, 20, 40])
+    parser.add_argument("--engine", action="append", help="espeak, neural (default: both)")
+    parser.add_argument("--skip-naive", action="store_true")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "bench.json")
+    args = parser.parse_args()
+    engines = args.engine or ["espeak", "neural"]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        env = {**os.environ, "BROADCAST_CACHE_DIR": str(folder / "cache")}
+        for n in args.n:
+            source = repeated(n, folder)
+            naive = None
+            if not args.skip_naive:
+                naive = measure([sys.executable, str(HERE / "naive.py"), str(source), str(folder / "naive.mp3")])
+            for engine in engines:
+                ours = measure([sys.executable, "-m", "broadcast.cli", "render", str(source), "-o",
+                                str(folder / f"{engine}.mp3"), "--engine", engine, "--no-cache", "--quiet", "--json",
+                                "--jobs", str(args.jobs)], env)
+                audio_s = json.loads(ours.pop("stdout"))["duration_s"]
+                row = {"n": n, "engine": engine, "audio_min": round(audio_s / 60, 1), **ours,
+                       "realtime_x": round(audio_s / ours["wall_s"], 1),
+                       "synthesis_s": synthesis_alone(source, engine, args.jobs),
+                       "encoding_s": encoding_alone(audio_s)}
+                row["wall_over_synthesis"] = round(ours["wall_s"] / row["synthesis_s"], 2)
+                if naive is not None:
+                    row.update(naive_wall_s=naive["wall_s"], naive_peak_rss_mb=naive["peak_rss_mb"],
+                               speedup_vs_naive=round(naive["wall_s"] / ours["wall_s"], 1))
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"machine": f"{os.cpu_count()} cores", "rows": rows}, indent=1) + "\n")
+    print(table(rows))
+
+
+def table(rows: list[dict]) -> str:
+    head = ("| engine | N | audio (min) | wall (s) | × real time | peak RSS tree (MB) | peak PSS tree (MB) | "
+            "synthesis alone (s) | wall / synthesis | MP3 encoding alone (s) | naive wall (s) | naive peak (MB) | "
+            "speed-up |")
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for r in rows:
+        lines.append(f"| {r['engine']} | {r['n']} | {r['audio_min']} | {r['wall_s']} | {r['realtime_x']} | "
+                     f"{r['peak_rss_mb']} | {r['peak_pss_mb']} | {r['synthesis_s']} | {r['wall_over_synthesis']} | "
+                     f"{r['encoding_s']} | {r.get('naive_wall_s', '')} | {r.get('naive_peak_rss_mb', '')} | "
+                     f"{r.get('speedup_vs_naive', '')} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

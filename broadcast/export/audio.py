@@ -1,8 +1,8 @@
-"""The audio file: MP3 or WAV, streamed to a temporary file, tagged, then moved into place.
+"""The audio file: MP3, WAV or M4B, streamed to a temporary file, tagged, moved into place.
 
-MP3 comes from the LAME encoder inside soundfile's libsndfile
-wheel (no system ffmpeg); it writes the LAME/Info header, so decoders trim the encoder delay and
-the timeline's times hold in players (gapless), which a bare LAME stream would miss by ~46 ms.
+MP3 comes from LAME in the `lameenc` wheel with our own gapless Info frame (mp3.py); WAV from
+libsndfile in the `soundfile` wheel; M4B from the ffmpeg in the `imageio-ffmpeg` wheel. None
+needs a system package.
 """
 
 from __future__ import annotations
@@ -24,9 +24,8 @@ MP3_KBPS = 64  # mono speech: transparent enough at 24 kHz, small for phones
 class AudioWriter:
     """Streams the program into a temporary file; `commit()` tags it and moves it into place.
 
-    Encoding runs on its own thread behind a short queue (libsndfile releases the GIL), so the
-    encoder works while the next clips are synthesized and mixed, and at most a few seconds of
-    audio wait in memory.
+    Encoding runs on its own thread behind a short queue, so the encoder works while the next
+    clips are synthesized and mixed, and at most a few seconds of audio wait in memory.
     """
 
     QUEUE_CHUNKS = 8
@@ -39,18 +38,25 @@ class AudioWriter:
         fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
         os.close(fd)
         self.tmp = Path(name)
-        options: dict = {"samplerate": rate, "channels": channels}
         self.kbps = kbps
-        if audio_format == "mp3":
-            options.update(format="MP3", subtype="MPEG_LAYER_III", bitrate_mode="CONSTANT",
-                           compression_level=_mp3_level(kbps, rate))
-        else:  # WAV, or the PCM that becomes an M4B audiobook at commit
-            options.update(format="WAV", subtype="PCM_16")
-            if audio_format == "m4b":
-                _ffmpeg()  # fail before synthesis, not after it
-        self._file = None
+        self._file = self._mp3 = None
         try:
-            self._file = soundfile.SoundFile(self.tmp, "w", **options)
+            if audio_format == "mp3":
+                from .mp3 import Mp3Encoder
+
+                self._mp3 = Mp3Encoder(rate, channels, kbps)
+                self._file = open(self.tmp, "wb")
+                self._file.write(bytes(self._mp3.info_size()))  # the Info frame's place, filled at commit
+            else:  # WAV, or the PCM that becomes an M4B audiobook at commit
+                import soundfile
+
+                if audio_format == "m4b":
+                    _ffmpeg()  # fail before synthesis, not after it
+                self._file = soundfile.SoundFile(self.tmp, "w", samplerate=rate, channels=channels,
+                                                 format="WAV", subtype="PCM_16")
+        except OutputError:
+            self.abort()
+            raise
         except Exception as exc:
             self.abort()
             raise OutputError(f"{path}: cannot start the {audio_format} encoder ({exc})") from None
@@ -63,7 +69,7 @@ class AudioWriter:
         while (samples := self._queue.get()) is not None:
             if self._error is None:
                 try:
-                    self._file.write(samples)
+                    self._file.write(self._mp3.encode(samples) if self._mp3 else samples)
                 except BaseException as exc:  # reported to the writer's caller at the next call
                     self._error = exc
 
@@ -89,6 +95,10 @@ class AudioWriter:
         self._drain()
         self._raise_if_failed()
         try:
+            if self._mp3 is not None:
+                self._file.write(self._mp3.flush())
+                self._file.seek(0)
+                self._file.write(self._mp3.info_frame())
             self._file.close()
             if self.format == "mp3" and timeline is not None:
                 tag_mp3(self.tmp, timeline, list(hosts), source)
@@ -164,14 +174,6 @@ def _ffmetadata(timeline: Timeline | None, hosts: list[str], source: str) -> str
         lines += ["[CHAPTER]", "TIMEBASE=1/1000", f"START={int(round(start * 1000))}",
                   f"END={int(round(end * 1000))}", f"title={escape(speaker)}"]
     return "\n".join(lines) + "\n"
-
-
-def _mp3_level(kbps: int, rate: int) -> float:
-    """libsndfile's compression level for a constant bitrate: 0 is the layer's highest bitrate
-    and 1 its lowest (MPEG-1 32–320 kb/s at 32 kHz and up, MPEG-2 8–160 kb/s below)."""
-    low, high = (32, 320) if rate >= 32000 else (8, 160)
-    kbps = max(low, min(high, kbps))
-    return min(0.999, (high - kbps) / (high - low) + 1e-3)
 
 
 def tag_mp3(path: Path, timeline: Timeline, hosts: list[str], source: str) -> None:

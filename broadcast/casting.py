@@ -33,7 +33,12 @@ ESPEAK_PALETTE: tuple[str, ...] = (
 #: Role families: a role looks in its own family first, so hosts, reporters and guests sound
 #: apart. Other roles (unidentified voices) share the guests' family.
 FAMILIES = ("host", "reporter", "guest")
-BEST_PER_TIER = 12  # the voices of a tier that are dealt into families; the rest are overflow
+BEST_PER_TIER = 12
+#: Pitch multipliers for programs with more speakers than the palette: audible steps first,
+#: then finer ones (thousands of speakers still get voices no one else has).
+PITCH_STEPS = tuple(dict.fromkeys(
+    round(1 + sign * k * step, 3) for step in (0.12, 0.06, 0.02, 0.005) for k in range(1, 60) for sign in (1, -1)
+    if 0.5 <= 1 + sign * k * step <= 1.8))  # the voices of a tier that are dealt into families; the rest are overflow
 GENDER_HINT = re.compile(r"\b(he|him|his|she|her|hers)\b", re.IGNORECASE)
 
 
@@ -159,12 +164,12 @@ def cast(script: Script, settings: Settings, engine: str) -> Cast:
                            tuning, settings)
             if voice.id not in taken:
                 return voice, "automatic"
-        # more speakers than the palette: new voices from the palette at other pitches
-        for step in range(1, 50):
+        # more speakers than the palette: the palette again at other pitches, coarse steps first
+        for multiplier in PITCH_STEPS:
             for c in ordered:
-                pitch = c.pitch * (1 + 0.12 * step * (1 if step % 2 else -1))
-                vid = f"{c.id.split('~')[0]}~p{pitch:.2f}" + (f"f{c.formant:g}" if c.formant != 1 else "")
-                if vid not in taken and 0.3 <= pitch <= 2.0:
+                pitch = round(c.pitch * multiplier, 3)
+                vid = f"{c.id.split('~')[0]}~p{pitch:g}" + (f"f{c.formant:g}" if c.formant != 1 else "")
+                if vid not in taken:
                     return Voice(vid, c.engine, c.base, pitch, c.formant, settings.rate_wpm, settings.volume), "automatic"
         raise VoicesError(f"ran out of distinct voices for {name!r}")
 

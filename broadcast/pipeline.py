@@ -132,6 +132,8 @@ def render(source: str | Path, output: str | Path | None = None, voices: str | P
     reporter = reporter or Reporter()
     audio_format, sidecars = parse_formats(formats)
     script = transcript.parse(source)
+    for warning in script.warnings:  # what was assumed about the input, said once
+        reporter.note(warning)
     chosen = plan(source, voices, engine, reporter, script)
     items: tuple[Item, ...] = program.running_order(script, chosen.cast, chosen.settings, announce)
     path = output_path(source, output, script, audio_format)

@@ -125,7 +125,7 @@ def running_order(script: Script, cast: Cast, settings: Settings, announce: str 
             if action == "skip":
                 continue
             if action == "narrate":
-                add("cue", "Narrator", "narrator", narration(turn), narrator, pauses.cue_ms, turn=index, line=turn.line)
+                add("cue", "Narrator", "narrator", narration(turn), narrator, pauses.cue_ms, line=turn.line)
                 last_speaker = "Narrator"
             else:
                 add("cue", turn.speaker or "Narrator", "cue", turn.text, None, pauses.cue_ms,

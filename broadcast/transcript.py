@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from .errors import TranscriptError
@@ -302,6 +303,7 @@ _INTERPRETED = re.compile(r"^(?:through|via|with) (?:an |a |the )?(?:interpreter
 _SPOKEN_LEAD = re.compile(r"^(?:as |singing|sings|reading|voice-over|voice over|on camera|v/o)", re.IGNORECASE)
 
 
+@lru_cache(maxsize=4096)  # the same few directions recur all through a transcript
 def is_direction(inner: str) -> bool:
     """Whether the words inside parentheses/brackets are a stage direction (not a phone number,
     a timestamp, an aside or an editorial note)."""
@@ -416,13 +418,15 @@ def _role_of(text: str) -> str | None:
 
 
 def _kind(words: list[str]) -> str:
+    """person, numbered (`Speaker 3`), unnamed (`UNIDENTIFIED MALE`, `ANNOUNCER`) or role
+    (`HOST`, `host`, `HOST 2`, `GUEST`)."""
     low = [w.lower() for w in words]
     if low[0] == "speaker" and len(low) == 2 and _NUMBER.match(low[1]):
         return "numbered"
     bare = " ".join(w for w in low if not _NUMBER.match(w))
     if low[0] in _UNNAMED_FIRST or bare in _UNNAMED:
         return "unnamed"
-    if len(low) == 1 and (low[0] in _HOST_WORDS or low[0] in _REPORTER_WORDS or low[0] in _GUEST_WORDS):
+    if bare in _HOST_WORDS or bare in _REPORTER_WORDS or bare in _GUEST_WORDS:
         return "role"
     return "person"
 
@@ -467,6 +471,7 @@ def _read_notes(notes: list[str]) -> tuple[list[str], bool, bool]:
     return descriptors, stamped, interpreted
 
 
+@lru_cache(maxsize=4096)  # labels recur: `SHERLOCK:` dozens of times in one story
 def _label_shape(head: str) -> Label | None:
     """The parts of a label head, `NAME [(note)] [, DESCRIPTOR]... [reporting]`, or None when the
     head cannot be one: too long, brackets, sentence words in the name, a page header key."""
@@ -661,7 +666,7 @@ def _scan(lines: list[str]) -> list[_Line]:
 @dataclass(frozen=True)
 class _Evidence:
     known: frozenset[str]  # parts of full names used as labels: first names, surnames, initials
-    repeated: frozenset[str]  # lone words used as line-start labels more than once
+    repeated: frozenset[str]  # labels used at line starts more than once
     confirmed: frozenset[str]  # labels seen at a line start before a capitalised sentence
     alone: frozenset[str]  # names written alone on their line before the words, believed
 
@@ -700,7 +705,7 @@ def _evidence(scans: list[_Line]) -> _Evidence:
     alone = {k for k, c in alone_counts.items() if c >= 2}
     if alone:  # the layout is established: full names alone once are believed too
         alone |= {k for k in alone_counts if len(k.split()) > 1}
-    repeated = {k for k, c in counts.items() if c >= 2 and " " not in k}
+    repeated = {k for k, c in counts.items() if c >= 2}
     return _Evidence(frozenset(known), frozenset(repeated), frozenset(confirmed), frozenset(alone))
 
 
@@ -711,7 +716,7 @@ def _believe_start(label: Label, rest: str, line: _Line, ev: _Evidence) -> bool:
         return False
     if label.kind != "person":
         return True
-    if rest[:1].islower() and label.key not in ev.known and label.key not in ev.confirmed:
+    if rest[:1].islower() and not (label.key in ev.known or label.key in ev.confirmed or label.key in ev.repeated):
         return False  # `COMING UP: the weather`: speech after a label starts a sentence
     if not label.upper:
         if _headline(rest):
@@ -942,24 +947,49 @@ def _display(words: tuple[str, ...], spellings: dict[str, str]) -> str:
     return " ".join(w.lower() if i and w.lower() in _PARTICLES else w for i, w in enumerate(shown))
 
 
+def _affixes(key: str) -> list[str]:
+    """The word-wise starts and ends of a name: `mary louise kelly` → mary, mary louise, louise
+    kelly, kelly."""
+    words = key.split()
+    return [" ".join(words[:i]) for i in range(1, len(words))] + [" ".join(words[i:]) for i in range(1, len(words))]
+
+
 class _Names:
     """Labels → the fullest names the text gives, and names → roles."""
 
     def __init__(self, labels: list[Label], text: str):
         self.text = text
         self.spellings = {m.group(0).lower(): m.group(0) for m in _INNER_CAPITAL.finditer(text)}
-        self.full: dict[str, str] = {}  # "ruth sherlock" → "Ruth Sherlock"
-        for label in labels:
-            if _full_name_parts(label) and (label.key not in self.full or not label.upper):
-                self.full[label.key] = _display(label.words, self.spellings)
-        self.by: dict[str, dict[str, list[str]]] = {"surname": {}, "first": {}, "initials": {}}
+        self.full = self._full_names([label for label in dict.fromkeys(labels) if label.kind == "person"])
+        self.by: dict[str, dict[str, list[str]]] = {"start": {}, "end": {}, "initials": {}}
         for key in self.full:
             words = key.split()
-            for index, part in (("surname", _surname(words)), ("first", words[0]),
-                                ("initials", "".join(w[0] for w in words))):
-                self.by[index].setdefault(part, []).append(key)
+            ends = set(_affixes(key)[len(words) - 1:]) | {_surname(words)}
+            for index, parts in (("start", _affixes(key)[:len(words) - 1]), ("end", ends),
+                                 ("initials", ["".join(w[0] for w in words)])):
+                for part in parts:
+                    self.by[index].setdefault(part, []).append(key)
         self.warnings: list[str] = []
         self.names = {label: self._name(label) for label in dict.fromkeys(labels)}
+
+    def _full_names(self, people: list[Label]) -> dict[str, str]:
+        """Key → display for the fullest names labels give: two words or more, and not only the
+        start or end of a longer one (`VAN BEETHOVEN` after `LUDWIG VAN BEETHOVEN`). An initial
+        and a surname (`A MARTÍNEZ`) is a full name, unless it tells apart people sharing the
+        surname (`S. SMITH` for Sarah Smith). Mixed-case spellings win over capitals."""
+        multi = [label for label in people if len(label.words) >= 2]
+        parts = {affix for label in multi for affix in _affixes(label.key)}
+        full: dict[str, str] = {}
+        for initialled in (False, True):
+            named = {(k[0], _surname(k.split())) for k in full}
+            for label in multi:
+                words = label.key.split()
+                if label.key in parts or bool(_INITIAL.match(label.words[0])) != initialled \
+                        or initialled and (words[0][0], _surname(words)) in named:
+                    continue
+                if label.key not in full or not label.upper:
+                    full[label.key] = _display(label.words, self.spellings)
+        return full
 
     def _name(self, label: Label) -> str:
         if label.kind != "person":  # `host` → Host, `UNIDENTIFIED PERSON #1` → Unidentified Person #1
@@ -968,12 +998,10 @@ class _Names:
             return self.full[label.key]
         words = label.key.split()
         if len(words) == 2 and _INITIAL.match(label.words[0]):  # S. SMITH among several Smiths
-            found = [k for k in self.by["surname"].get(words[1], []) if k[0] == words[0][0]]
-        elif len(words) == 1:
-            found = (self.by["surname"].get(words[0]) or self.by["first"].get(words[0])
-                     or (self.by["initials"].get(words[0], []) if label.words[0].isupper() else []))
-        else:
-            found = []
+            found = [k for k in self.by["end"].get(words[1], []) if k[0] == words[0][0]]
+        else:  # a surname, a first name, initials (`JD`), or the end of a longer name
+            found = (self.by["end"].get(label.key) or self.by["start"].get(label.key)
+                     or (self.by["initials"].get(label.key, []) if label.words[0].isupper() else []))
         if len(found) == 1:
             return self.full[found[0]]
         if len(found) > 1:
@@ -1011,9 +1039,11 @@ class _Names:
         return roles
 
     def shared_surnames(self) -> list[str]:
-        return [f"two speakers share the surname {surname.upper()} "
-                f"({' and '.join(self.full[k] for k in keys)}); told apart by initials or first names"
-                for surname, keys in self.by["surname"].items() if len(keys) > 1]
+        by_surname: dict[str, list[str]] = {}
+        for key in self.full:
+            by_surname.setdefault(_surname(key.split()), []).append(self.full[key])
+        return [f"two speakers share the surname {surname.upper()} ({' and '.join(names)}); told apart by "
+                f"initials or first names" for surname, names in by_surname.items() if len(names) > 1]
 
 
 # -- building the Script -----------------------------------------------------------------------------

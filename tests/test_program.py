@@ -87,7 +87,7 @@ def test_running_order_with_introductions():
     assert items[3].pause_before_ms == settings.pauses.speaker_change_ms
     assert items[-1].chime == "music" and items[-1].voice is None
     assert items[7].voice == result.voice_for("Sam Lee", interpreted=True)
-    assert [i.turn for i in items] == [None, 0, None, 1, 1, 2, None, 4, 5, 6]
+    assert [i.turn for i in items] == [None, 0, None, 1, 1, None, None, 4, 5, 6]
 
 
 def test_announce_never_and_always():

@@ -31,7 +31,7 @@
     return seg ? seg.label : "pause";
   }
 
-  function update() {
+  function update(scroll = true) {
     const t = audio.currentTime;
     const n = turnAt(t);
     if (n !== current) {
@@ -39,7 +39,7 @@
       current = n;
       if (n >= 0) {
         turns[n].setAttribute("aria-current", "true");
-        if (follow.checked) {
+        if (scroll && follow.checked) {
           turns[n].scrollIntoView({ block: "nearest", behavior: reducedMotion.matches ? "auto" : "smooth" });
         }
       }
@@ -95,6 +95,6 @@
     if (!audio.paused) window.requestAnimationFrame(frame);
   }
   audio.addEventListener("play", () => window.requestAnimationFrame(frame));
-  ["timeupdate", "seeked", "pause"].forEach((name) => audio.addEventListener(name, update));
-  update();
+  ["timeupdate", "seeked", "pause"].forEach((name) => audio.addEventListener(name, () => update()));
+  update(false);  // on opening, the title and the player stay in view
 })();

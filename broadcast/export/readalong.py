@@ -53,12 +53,16 @@ def clock(seconds: float) -> str:
     return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
+def _key(seg: Segment) -> str:
+    return "sound" if is_sound(seg) else seg.speaker
+
+
 def colour_classes(timeline: Timeline) -> dict[str, str]:
     """Speaker (or "sound") → CSS class: `s0`… for people, `sn` for the narrator, `sx` for sounds."""
     classes: dict[str, str] = {}
     people = 0
     for seg in timeline.segments:
-        key = "sound" if is_sound(seg) else seg.speaker
+        key = _key(seg)
         if key in classes:
             continue
         if key == "sound":
@@ -69,10 +73,6 @@ def colour_classes(timeline: Timeline) -> dict[str, str]:
             classes[key] = f"s{people % len(SPEAKER_COLOURS)}"
             people += 1
     return classes
-
-
-def _key(seg: Segment) -> str:
-    return "sound" if is_sound(seg) else seg.speaker
 
 
 def turn_views(timeline: Timeline) -> list[TurnView]:
@@ -99,8 +99,10 @@ def turn_views(timeline: Timeline) -> list[TurnView]:
 
 
 def _label(speaker: str, role: str) -> str:
-    """`Teresa Okafor, reporter`; a role that only repeats the name (`Host, host`) is left out."""
-    return f"{speaker}, {role}" if role and role.lower() not in (speaker.lower(), "narrator", "cue") else speaker
+    """`Teresa Okafor, reporter`; a role the name already says (`Host`, `Unidentified Male`) is left out."""
+    if not role or role in ("narrator", "cue") or role.lower() in speaker.lower():
+        return speaker
+    return f"{speaker}, {role}"
 
 
 def _segment_label(seg: Segment) -> str:
@@ -129,7 +131,7 @@ def page(timeline: Timeline, audio: Path) -> str:
     classes = colour_classes(timeline)
     views = turn_views(timeline)
     roles = {name: role for name, role, _voice in timeline.speakers}
-    people = [k for k, c in classes.items() if c.startswith("s") and c not in ("sn", "sx")]
+    people = [k for k, c in classes.items() if c not in ("sn", "sx")]
 
     def pct(seconds: float) -> str:
         return f"{100 * seconds / duration:.3f}%"
@@ -175,7 +177,7 @@ def page(timeline: Timeline, audio: Path) -> str:
 <h1>{e(title)}</h1>
 <p class="meta">{clock(timeline.duration_s)} · {speakers}</p>
 </header>
-<div class="top" id="top">
+<section class="top" id="top" aria-label="Player">
 <audio id="audio" controls preload="metadata" src="{e(quote(Path(audio).name))}" aria-label="Program audio">
 <a href="{e(quote(Path(audio).name))}">Download the audio ({e(Path(audio).name)})</a>
 </audio>
@@ -188,7 +190,7 @@ def page(timeline: Timeline, audio: Path) -> str:
 </div>
 <div class="ticks" aria-hidden="true"><span>0:00</span><span>{clock(duration)}</span></div>
 </nav>
-</div>
+</section>
 <main id="transcript" tabindex="-1">
 <h2 id="legend-h">Speakers</h2>
 <ul class="legend" aria-labelledby="legend-h">

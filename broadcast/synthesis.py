@@ -160,7 +160,7 @@ def synthesize(items: tuple[Item, ...], jobs: int = 1, cache: ClipCache | None =
             i, result = pending.popleft()
             if isinstance(result, cf.Future):
                 try:
-                    clip = store(i, result.result(timeout=CLIP_TIMEOUT_S))
+                    clip = store(i, _wait(result, CLIP_TIMEOUT_S))
                 except cf.TimeoutError:
                     raise EngineError(f"the speech engine took longer than {CLIP_TIMEOUT_S:.0f} s on one clip "
                                       f"(item {i + 1}: {items[i].spoken[:40]!r}) and was stopped") from None
@@ -177,6 +177,22 @@ def synthesize(items: tuple[Item, ...], jobs: int = 1, cache: ClipCache | None =
             if isinstance(result, cf.Future):
                 result.cancel()
         _shutdown(pool)
+
+
+def _wait(future, timeout_s: float):
+    """`future.result(timeout)` in short slices. A signal may be delivered to any thread (the
+    encoder's, an engine's); the main thread only notices it between bytecodes, so it must never
+    block for long in one call, or Ctrl-C would wait for the clip."""
+    import concurrent.futures as cf
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return future.result(timeout=0.2)
+        except cf.TimeoutError:
+            if time.monotonic() > deadline:
+                raise
 
 
 def _shutdown(pool) -> None:

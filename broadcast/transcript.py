@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -53,13 +53,15 @@ def _not_text(name: str) -> TranscriptError:
 
 
 def _utf16_without_bom(data: bytes) -> str | None:
-    """UTF-16 saved without a byte-order mark: every other byte is zero in English text."""
+    """UTF-16 saved without a byte-order mark: in English text every other byte is zero and the
+    bytes between are printable."""
     if len(data) < 8 or len(data) % 2:
         return None
-    even, odd = data[0::2].count(0), data[1::2].count(0)
+    even, odd = data[0::2], data[1::2]
     half = len(data) // 2
-    for zeros, other, codec in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
-        if zeros > 0.4 * half and other < 0.05 * half:
+    for high, low, codec in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
+        if high.count(0) > 0.4 * half and low.count(0) < 0.05 * half \
+                and len(low.translate(None, _TEXT_BYTES)) <= half // 100:
             try:
                 return data.decode(codec)
             except UnicodeDecodeError:
@@ -95,8 +97,10 @@ def decode(data: bytes, name: str = "transcript") -> tuple[str, list[str]]:
             notes.append("not UTF-8: decoded as Windows-1252 (Latin-1)")
     if "\x00" in text:
         raise _not_text(name)
-    if not text.strip():
+    if not text:
         raise TranscriptError(f"{name}: is empty; there is no transcript to read")
+    if text.isspace():
+        raise TranscriptError(f"{name}: is empty (only blank lines); nothing speakable found")
     return text, notes
 
 
@@ -160,8 +164,8 @@ def _looks_like_speech(text: str) -> bool:
     """Prose rather than a headline, a menu item or a name: a finished sentence, or many words
     most of which are not capitalised."""
     words = text.split()
-    if len(words) >= 2 and _ends_sentence(text):
-        return True
+    if len(words) >= 2 and _ends_sentence(text) or len(words) == 1 and text[-1] in ".!?":
+        return True  # `Good.` answers too
     return len(words) >= 8 and not _is_title_case(text)
 
 
@@ -254,7 +258,8 @@ def _header_key(head: str) -> bool:
 
 def _footer_line(line: str) -> bool:
     """A copyright or 'transcript provided by' line, with the marks that make it unmistakable."""
-    return bool(_FOOTER_START.match(line)) and len(line.split()) <= _FOOTER_WORDS_MAX and bool(_FOOTER_PROOF.search(line))
+    return (bool(_FOOTER_START.match(line)) and len(line.split()) <= _FOOTER_WORDS_MAX
+            and bool(_FOOTER_PROOF.search(line)))
 
 
 def _footer_shaped(text: str) -> bool:
@@ -392,7 +397,7 @@ class Label:
     raw: str  # as written, without colon or time stamp: `RUTH SHERLOCK, BYLINE`
     words: tuple[str, ...]  # the name, honorifics removed: ("DESMOND", "PRYCE")
     title: str  # the honorific removed (`Mr.`), shown when the name stays unresolved
-    role: str | None  # host or reporter, when the label says so
+    role: str | None  # host, reporter (or guest, for `GUEST:`) when the label says so
     kind: str  # person | numbered (`Speaker 3`) | role (`HOST`) | unnamed (`UNIDENTIFIED MALE`)
     interpreted: bool  # `NAME (through translator):`
     stamped: bool  # carried a time stamp: `Speaker 1 (00:12)`
@@ -551,7 +556,7 @@ def _midline_labels(text: str, offset: int) -> list[tuple[int, int, Label]]:
             j = colon - 1
             while j >= floor and _label_char(text[j]):
                 j -= 1
-            hit = _label_in_span(text, j + 1, colon, glued_ok=j >= 0 and text[j].islower())
+            hit = _label_in_span(text, j + 1, colon, glued_ok=j >= floor and text[j].islower())
             if hit is not None:
                 found.append((hit[0], colon + 1, hit[1]))
         colon = text.find(":", colon + 1)
@@ -620,18 +625,21 @@ def _cut_stamp(text: str) -> tuple[str, str]:
     if m is None or m.end() == len(text):
         return "", text
     rest = text[m.end():]
-    if m.group(1) is None and (_head_colon(rest) <= 0 or _label_shape(rest[:_head_colon(rest)]) is None):
+    colon = _head_colon(rest)
+    if m.group(1) is None and (colon <= 0 or _label_shape(rest[:colon]) is None):
         return "", text
     return text[:m.end()].strip(), rest
 
 
 def _name_alone(text: str) -> Label | None:
     """A line that is only a name (`PETRA HOLM`, `Jane Doe  0:05`), perhaps with a colon."""
-    if "," in text or _ends_sentence(text):
+    if "," in text or _ends_sentence(text) or len(text) > _LABEL_MAX:
         return None
     bare = _TRAILING_STAMP.sub("", text).rstrip(":")
     label = _label_shape(bare) if bare else None
-    return label if label is not None and len(label.words) <= 4 else None
+    if label is None or len(label.words) > 4:
+        return None
+    return replace(label, stamped=True) if bare != text.rstrip(":") else label
 
 
 def _scan(lines: list[str]) -> list[_Line]:
@@ -688,6 +696,8 @@ def _full_name_parts(label: Label) -> list[str]:
 
 
 def _evidence(scans: list[_Line]) -> _Evidence:
+    """What all the label shapes together say: which lone words are parts of full names, which
+    labels recur, and whether names alone on a line are this transcript's layout."""
     known: set[str] = set()
     confirmed: set[str] = set()
     counts: dict[str, int] = {}
@@ -701,8 +711,8 @@ def _evidence(scans: list[_Line]) -> _Evidence:
             if not line.start[1][:1].islower():
                 confirmed.add(key)
         if line.alone:
-            alone_counts[line.alone.key] = alone_counts.get(line.alone.key, 0) + 1
-    alone = {k for k, c in alone_counts.items() if c >= 2}
+            alone_counts[line.alone.key] = alone_counts.get(line.alone.key, 0) + 1 + line.alone.stamped
+    alone = {k for k, c in alone_counts.items() if c >= 2}  # a time stamp is as good as a repeat
     if alone:  # the layout is established: full names alone once are believed too
         alone |= {k for k in alone_counts if len(k.split()) > 1}
     repeated = {k for k, c in counts.items() if c >= 2}

@@ -81,7 +81,7 @@ def test_render_wav(short_transcript, tmp_path):
 
 @pytest.mark.parametrize("content, words", [
     (b"", "is empty"),
-    (b"   \n\n \t\n", "nothing speakable found"),
+    (b"   \n\n \t\n", "is empty"),
     (b"%PDF-1.7 binary", "this is a PDF, not text"),
     (b"PK\x03\x04zipzip", "zip archive"),
     (b"\x00\x01\x02\x03" * 100, "binary data"),

@@ -39,7 +39,7 @@ class AudioWriter:
         os.close(fd)
         self.tmp = Path(name)
         self.kbps = kbps
-        self._file = self._mp3 = None
+        self._file = self._mp3 = self._thread = None
         try:
             if audio_format == "mp3":
                 from .mp3 import Mp3Encoder
@@ -82,17 +82,25 @@ class AudioWriter:
             raise OutputError(f"{self.path}: cannot write ({exc})") from None
 
     def write(self, samples) -> None:
-        self._raise_if_failed()
-        self._queue.put(samples)
+        # short waits, not one long one: Ctrl-C must reach the main thread promptly (see
+        # synthesis._wait)
+        while True:
+            self._raise_if_failed()
+            try:
+                self._queue.put(samples, timeout=0.2)
+                return
+            except queue.Full:
+                continue
 
-    def _drain(self) -> None:
-        if self._thread.is_alive():
+    def _finish_thread(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
             self._queue.put(None)
-            self._thread.join()
+            while self._thread.is_alive():
+                self._thread.join(timeout=0.2)
 
     def commit(self, timeline: Timeline | None = None, hosts: list[str] = (), source: str = "") -> None:
         """Finish encoding, tag (MP3 with a timeline), and move the file into place."""
-        self._drain()
+        self._finish_thread()
         self._raise_if_failed()
         try:
             if self._mp3 is not None:
@@ -134,11 +142,9 @@ class AudioWriter:
             out.unlink(missing_ok=True)
 
     def abort(self) -> None:
-        thread = getattr(self, "_thread", None)
-        if thread is not None and thread.is_alive():
+        if getattr(self, "_thread", None) is not None:
             self._error = self._error or OutputError("aborted")  # the encoder skips what is left
-            self._queue.put(None)
-            thread.join()
+            self._finish_thread()
         try:
             if self._file is not None and not self._file.closed:
                 self._file.close()

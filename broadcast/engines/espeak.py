@@ -33,8 +33,14 @@ PITCH_DEFAULT = 50  # eSpeak's pitch parameter, 0..100
 
 def _load_library() -> str:
     """Make the wheel's libespeak-ng the one pyttsx3 binds to; returns its data path."""
+    import sys
+
     import espeakng_loader
 
+    if "piper.espeakbridge" in sys.modules:
+        # piper carries its own libespeak-ng; two in one process crash (segmentation fault)
+        raise EngineError("eSpeak cannot run in the same process as the piper engine; cast piper and eSpeak "
+                          "voices in separate renders")
     ctypes.CDLL(espeakng_loader.get_library_path(), mode=ctypes.RTLD_GLOBAL)
     data = espeakng_loader.get_data_path()
     os.environ["ESPEAK_DATA_PATH"] = data

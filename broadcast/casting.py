@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import engines
 from .config import Settings, Tuning, VoiceSpec
 from .errors import VoicesError
 from .models import Cast, Casting, Script, Voice
 
-#: The automatic neural palette: (name, pitch, formant, gender impression). Measured with
+#: The automatic neural palette: (name, pitch, formant, tilt, gender impression). Measured with
 #: benchmarks/palette.py; `heart` is hibari's own voice.
 from .engines.neural import PALETTE as NEURAL_PALETTE  # noqa: E402
 
@@ -49,6 +49,7 @@ class _Candidate:
     base: str
     pitch: float
     formant: float
+    tilt: float
     gender: str | None
 
 
@@ -61,14 +62,15 @@ def stable_index(name: str, modulo: int) -> int:
 def automatic_palette(engine: str) -> list[list[_Candidate]]:
     """Tiers of voices, best first: the neural palette, then eSpeak for more speakers than it has."""
     if engine == "neural":
-        neural = [_Candidate(f"neural:heart{'' if n == 'heart' else '~' + n}", "neural", "heart", p, f, g)
-                  for n, p, f, g in NEURAL_PALETTE]
+        neural = [_Candidate(f"neural:heart{'' if n == 'heart' else '~' + n}", "neural", "heart", p, f, t, g)
+                  for n, p, f, t, g in NEURAL_PALETTE]
         return [neural] + automatic_palette("espeak")
     if engine == "espeak":
-        return [[_Candidate(f"espeak:gmw/en-us+{v}", "espeak", f"gmw/en-us+{v}", 1.0, 1.0, None)
+        return [[_Candidate(f"espeak:gmw/en-us+{v}", "espeak", f"gmw/en-us+{v}", 1.0, 1.0, 0.0, None)
                  for v in ESPEAK_PALETTE]]
     # any other engine: its own voices in its own order
-    return [[_Candidate(v.id, engine, v.id.split(":", 1)[1], 1.0, 1.0, v.gender) for v in engines.get(engine).voices()]]
+    return [[_Candidate(v.id, engine, v.id.split(":", 1)[1], 1.0, 1.0, 0.0, v.gender)
+             for v in engines.get(engine).voices()]]
 
 
 def preference(name: str, role: str, palette: list[list[_Candidate]]) -> list[_Candidate]:
@@ -88,6 +90,16 @@ def preference(name: str, role: str, palette: list[list[_Candidate]]) -> list[_C
                 ordered.extend(group[start:] + group[:start])
         ordered.extend(overflow)
     return ordered
+
+
+def transform_name(voice: Voice) -> str:
+    """`p0.8f0.95t-6`: the id of a custom transform, naming only what differs from the base."""
+    parts = [f"p{voice.pitch:g}"]
+    if voice.formant != 1.0:
+        parts.append(f"f{voice.formant:g}")
+    if voice.tilt != 0.0:
+        parts.append(f"t{voice.tilt:g}")
+    return "".join(parts)
 
 
 def gender_hints(script: Script) -> dict[str, str]:
@@ -110,24 +122,22 @@ def resolve_spec(spec: VoiceSpec, tuning: Tuning | None, settings: Settings, spe
         engine = engines.get(spec.engine)
     except Exception as exc:
         raise VoicesError(f"{exc} (voice {spec.id!r} for {speaker!r})", settings.path, spec.line) from None
-    pitch = formant = 1.0
+    pitch, formant, tilt = 1.0, 1.0, 0.0
     if spec.transform is not None:
         transforms = getattr(engine, "transforms", {})
         if spec.transform not in transforms:
             known = ", ".join(sorted(transforms)) or "none"
             raise VoicesError(f"unknown voice transform {spec.transform!r} in {spec.id!r} for speaker "
                               f"{speaker!r} (this engine has: {known})", settings.path, spec.line)
-        pitch, formant = transforms[spec.transform]
+        pitch, formant, tilt = transforms[spec.transform]
     if not engine.knows(spec.base):
         raise VoicesError(f"unknown voice {spec.id!r} for speaker {speaker!r} (run 'broadcast voices' to list "
                           f"them)", settings.path, spec.line)
-    return _tuned(Voice(spec.id, spec.engine, spec.base, pitch, formant, settings.rate_wpm, settings.volume),
+    return _tuned(Voice(spec.id, spec.engine, spec.base, pitch, formant, settings.rate_wpm, settings.volume, tilt),
                   tuning, settings)
 
 
 def _tuned(voice: Voice, tuning: Tuning | None, settings: Settings) -> Voice:
-    from dataclasses import replace
-
     if tuning is None:
         return voice
     changed = replace(
@@ -135,13 +145,14 @@ def _tuned(voice: Voice, tuning: Tuning | None, settings: Settings) -> Voice:
         rate_wpm=tuning.rate_wpm if tuning.rate_wpm is not None else voice.rate_wpm,
         pitch=tuning.pitch if tuning.pitch is not None else voice.pitch,
         formant=tuning.formant if tuning.formant is not None else voice.formant,
+        tilt=tuning.tilt if tuning.tilt is not None else voice.tilt,
         volume=tuning.volume if tuning.volume is not None else voice.volume,
     )
-    if (changed.pitch, changed.formant) != (voice.pitch, voice.formant):
+    if (changed.pitch, changed.formant, changed.tilt) != (voice.pitch, voice.formant, voice.tilt):
         # a custom transform is a different voice: name it so two speakers never share one unseen
-        changed = replace(changed, id=f"{voice.id.split('~')[0]}~p{changed.pitch:g}f{changed.formant:g}")
+        changed = replace(changed, id=f"{voice.id.split('~')[0]}~{transform_name(changed)}")
         if not engines.get(voice.engine).supports_transforms:
-            raise VoicesError(f"engine {voice.engine!r} cannot change pitch and formant of {voice.id!r}",
+            raise VoicesError(f"engine {voice.engine!r} cannot change pitch, formant or tilt of {voice.id!r}",
                               settings.path, tuning.line)
     return changed
 
@@ -160,17 +171,18 @@ def cast(script: Script, settings: Settings, engine: str) -> Cast:
             # prefer the speaker's likely gender; neutral voices stay eligible
             ordered = sorted(ordered, key=lambda c: 0 if c.gender in (gender, None) else 1)
         for c in ordered:
-            voice = _tuned(Voice(c.id, c.engine, c.base, c.pitch, c.formant, settings.rate_wpm, settings.volume),
-                           tuning, settings)
+            voice = _tuned(Voice(c.id, c.engine, c.base, c.pitch, c.formant, settings.rate_wpm, settings.volume,
+                                 c.tilt), tuning, settings)
             if voice.id not in taken:
                 return voice, "automatic"
         # more speakers than the palette: the palette again at other pitches, coarse steps first
         for multiplier in PITCH_STEPS:
             for c in ordered:
-                pitch = round(c.pitch * multiplier, 3)
-                vid = f"{c.id.split('~')[0]}~p{pitch:g}" + (f"f{c.formant:g}" if c.formant != 1 else "")
+                voice = Voice("", c.engine, c.base, round(c.pitch * multiplier, 3), c.formant, settings.rate_wpm,
+                              settings.volume, c.tilt)
+                vid = f"{c.id.split('~')[0]}~{transform_name(voice)}"
                 if vid not in taken:
-                    return Voice(vid, c.engine, c.base, pitch, c.formant, settings.rate_wpm, settings.volume), "automatic"
+                    return replace(voice, id=vid), "automatic"
         raise VoicesError(f"ran out of distinct voices for {name!r}")
 
     for speaker in order:

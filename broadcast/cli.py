@@ -285,6 +285,70 @@ def init(
     typer.echo(str(path))
 
 
+class _BatchProgress(_Progress):
+    """The batch's bar: transcripts done, minutes of audio made, time remaining."""
+
+    def start(self, total: int, label: str) -> None:
+        if self.quiet or not sys.stderr.isatty():
+            return
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.bar = Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                            TextColumn("{task.fields[minutes]:.1f} min of audio"), TimeRemainingColumn(),
+                            console=Console(stderr=True), transient=True)
+        self.bar.start()
+        self.task = self.bar.add_task(label, total=total, minutes=0.0)
+
+    def audio(self, seconds: float) -> None:
+        if self.bar is not None:
+            done = self.bar.tasks[0].fields["minutes"]
+            self.bar.update(self.task, minutes=done + seconds / 60)
+
+
+@app.command()
+@_handled
+def batch(
+    inputs: Annotated[list[str], typer.Argument(help="Transcript files, folders (every *.txt below) or globs.",
+                                                show_default=False)],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the outputs (structure kept).")] = Path("out"),
+    voices: VoicesOpt = None,
+    engine: EngineOpt = None,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", min=1, max=256,
+                                                help="Transcripts at a time in the local pool (default: CPUs).")] = None,
+    scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Dask scheduler, e.g. tcp://host:8786.")] = None,
+    feed: Annotated[Optional[str], typer.Option("--feed", help="URL OUT is served from: writes OUT/feed.xml.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Render many transcripts, skipping those up to date; locally or on a Dask cluster."""
+    from .batch import report, run
+
+    progress = _BatchProgress(quiet)
+    result = run(inputs, output, voices, engine, jobs, scheduler, feed, progress)
+    if as_json:
+        typer.echo(json.dumps(report(result, scheduler, jobs, engine), indent=1, ensure_ascii=False))
+    else:
+        for entry in result.entries:
+            if entry.status != "failed":
+                typer.echo(str(entry.audio))
+        typer.echo(str(result.report))
+        if result.feed is not None:
+            typer.echo(str(result.feed))
+    for entry in result.failed:  # errors, so shown even with --quiet
+        _err(f"broadcast: failed: {entry.error} (exit code {entry.exit_code})")
+    if not quiet:
+        for name, used in result.recast:
+            progress.note(f"{name!r} has {len(used)} voices across the batch ({', '.join(used)}); give them "
+                          f"one under 'speakers:' in voices.yaml")
+        minutes, seconds = divmod(int(round(result.elapsed_s)), 60)
+        audio_min = sum(e.duration_s for e in result.entries if e.status == "rendered") / 60
+        progress.note(f"{result.count('rendered')} rendered ({audio_min:.1f} min of audio), {result.count('skipped')} "
+                      f"up to date, {result.count('failed')} failed, in {minutes}:{seconds:02d} → {result.out}")
+    if result.exit_code:
+        raise typer.Exit(result.exit_code)
+
+
 def main() -> None:
     """Entry point of the console script."""
     app()

@@ -42,6 +42,7 @@ class Tuning:
     rate_wpm: int | None = None
     pitch: float | None = None
     formant: float | None = None
+    tilt: float | None = None
     volume: float | None = None
     line: int | None = None
 
@@ -157,7 +158,7 @@ class _Walker:
     def tuning(self, node: Any, where: str) -> Tuning:
         import yaml
 
-        valid = ("voice", "voices", "rate", "pitch", "formant", "volume")
+        valid = ("voice", "voices", "rate", "pitch", "formant", "tilt", "volume")
         values: dict[str, Any] = {"line": node.start_mark.line + 1}
         for key, key_node, value in self.mapping(node, where):
             if key == "voice":
@@ -175,6 +176,8 @@ class _Walker:
                 values["pitch"] = self.number(value, f"{where}.pitch", 0.3, 2.0)
             elif key == "formant":
                 values["formant"] = self.number(value, f"{where}.formant", 0.6, 1.5)
+            elif key == "tilt":
+                values["tilt"] = self.number(value, f"{where}.tilt (dB per octave)", -12.0, 12.0)
             elif key == "volume":
                 values["volume"] = self.number(value, f"{where}.volume", 0.0, 2.0)
             else:

@@ -58,8 +58,8 @@ class Voice:
     """How one speaker sounds: an engine's base voice, an optional transform and a pace.
 
     `id` is the name people write in voices.yaml (`neural:heart~deep`, `espeak:gmw/en-us+f2`);
-    `pitch` and `formant` are the transform behind it (1.0 = unchanged), `None` fields mean
-    "the engine's default".
+    `pitch` (F0 scale), `formant` (spectral-envelope warp) and `tilt` (spectral slope in dB per
+    octave about 1 kHz) are the transform behind it; 1.0, 1.0 and 0.0 leave the voice unchanged.
     """
 
     id: str
@@ -69,6 +69,11 @@ class Voice:
     formant: float = 1.0
     rate_wpm: int = 165
     volume: float = 1.0
+    tilt: float = 0.0
+
+    @property
+    def transformed(self) -> bool:
+        return (self.pitch, self.formant, self.tilt) != (1.0, 1.0, 0.0)
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,8 @@ def clip_key(voice: Voice, text: str) -> str:
     """Everything that changes the audio: engine and its version, voice, settings, exact text."""
     engine = engines.get(voice.engine)
     fields = {"engine": voice.engine, "version": engine.version, "base": voice.base, "pitch": voice.pitch,
-              "formant": voice.formant, "rate": voice.rate_wpm, "volume": voice.volume, "text": text}
+              "formant": voice.formant, "tilt": voice.tilt, "rate": voice.rate_wpm, "volume": voice.volume,
+              "text": text}
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode("utf-8")).hexdigest()
 
 

@@ -32,7 +32,8 @@ def test_every_speaker_gets_a_voice_no_one_else_has(engine, count):
     ids = voices_of(result) + [result.narrator.id]
     assert len(set(voices_of(result))) == count
     # different voice ids must also differ in sound-making parameters, not only in name
-    sounds = {(c.voice.engine, c.voice.base, round(c.voice.pitch, 3), c.voice.formant) for c in result.castings}
+    sounds = {(c.voice.engine, c.voice.base, round(c.voice.pitch, 3), c.voice.formant, c.voice.tilt)
+              for c in result.castings}
     assert len(sounds) == count
     assert result.narrator.id not in voices_of(result) or count > 30, ids
 

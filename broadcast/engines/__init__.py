@@ -39,8 +39,8 @@ class Engine:
     sample_rate: int = 0
     #: transforms (`~name` or pitch/formant) are honoured; engines without them reject them
     supports_transforms: bool = False
-    #: named transforms (`base~name` → (pitch, formant)) this engine offers
-    transforms: dict[str, tuple[float, float]] = {}
+    #: named transforms (`base~name` → (pitch, formant, tilt)) this engine offers
+    transforms: dict[str, tuple[float, float, float]] = {}
 
     def voices(self) -> list[VoiceInfo]:
         raise NotImplementedError

@@ -102,8 +102,8 @@ class EspeakEngine(Engine):
         espeak_id = self.resolve(voice.base)
         if espeak_id is None:
             raise EngineError(f"eSpeak has no voice {voice.base!r} (run 'broadcast voices --engine espeak')")
-        if voice.formant != 1.0:
-            raise EngineError(f"eSpeak cannot apply a formant transform (voice {voice.id})")
+        if voice.formant != 1.0 or voice.tilt != 0.0:
+            raise EngineError(f"eSpeak cannot apply a formant or tilt transform (voice {voice.id})")
         return self._speak_to_file(text, espeak_id, voice.rate_wpm, voice.pitch, voice.volume)
 
     def _speak_to_file(self, text: str, espeak_id: str, rate_wpm: int, pitch: float, volume: float) -> Clip:

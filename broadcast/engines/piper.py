@@ -62,7 +62,7 @@ class PiperEngine(Engine):
 
         if voice.base != "joe":
             raise EngineError(f"piper has no voice {voice.base!r} (run 'broadcast voices --engine piper')")
-        if (voice.pitch, voice.formant) != (1.0, 1.0):
+        if voice.transformed:
             raise EngineError("piper cannot change pitch or formant; use a neural voice for transforms")
         config = SynthesisConfig(length_scale=NATURAL_WPM / max(voice.rate_wpm, 1), volume=voice.volume,
                                  noise_scale=0.0, noise_w_scale=0.0)  # no noise: the same text, the same audio

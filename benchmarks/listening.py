@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import itertools
 import re
 import sys
 import warnings
@@ -119,7 +120,7 @@ def split_at_pauses(x: np.ndarray, rate: int = ASR_RATE, max_s: float = MAX_CHUN
     bounds.append(n)
     edges = [b * hop for b in bounds]
     edges[-1] = len(x)
-    return [x[a:b] for a, b in zip(edges, edges[1:]) if b > a]
+    return [x[a:b] for a, b in itertools.pairwise(edges) if b > a]
 
 
 def transcribe(samples: np.ndarray, sample_rate: int) -> str:
@@ -142,9 +143,9 @@ def transcribe(samples: np.ndarray, sample_rate: int) -> str:
     return " ".join(words)
 
 
-_ONES = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen " \
-        "fifteen sixteen seventeen eighteen nineteen".split()
-_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+_ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+         "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 
 
 def _number_words(n: int) -> str:

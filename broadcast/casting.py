@@ -9,6 +9,7 @@ Hosts, reporters and guests start in different parts of the palette so roles are
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, replace
@@ -73,21 +74,24 @@ def automatic_palette(engine: str) -> list[list[_Candidate]]:
              for v in engines.get(engine).voices()]]
 
 
-def preference(name: str, role: str, palette: list[list[_Candidate]]) -> list[_Candidate]:
+def preference(name: str, role: str, palette: list[list[_Candidate]], gender: str | None = None) -> list[_Candidate]:
     """Every palette voice, in the order this speaker would take them. In each tier the most
-    intelligible voices are dealt round-robin into the role families; a speaker tries their role's
-    family first, starting at a place fixed by their name, then the rest of the best voices, then
-    the tier's remaining voices in order of intelligibility, then the next tier."""
+    intelligible voices are dealt round-robin into the role families. A speaker tries, in order:
+    voices of their likely gender before others, their role's family before the rest, and within
+    those a place fixed by their name; then the tier's remaining voices in order of
+    intelligibility; then the next tier."""
     ordered: list[_Candidate] = []
     family = FAMILIES.index(role) if role in FAMILIES else FAMILIES.index("guest")
     for tier in palette:
         best, overflow = tier[:BEST_PER_TIER], tier[BEST_PER_TIER:]
         own = best[family::len(FAMILIES)]
         rest = [c for c in best if c not in own]
-        for group in (own, rest):
-            if group:
-                start = stable_index(name, len(group))
-                ordered.extend(group[start:] + group[:start])
+        ranked = []
+        for rank, group in enumerate((own, rest)):
+            start = stable_index(name, len(group)) if group else 0
+            ranked += [(rank, n, c) for n, c in enumerate(group[start:] + group[:start])]
+        mismatch = (lambda c: gender is not None and c.gender not in (gender, None))
+        ordered += [c for _rank, _n, c in sorted(ranked, key=lambda r: (mismatch(r[2]), r[0], r[1]))]
         ordered.extend(overflow)
     return ordered
 
@@ -103,17 +107,45 @@ def transform_name(voice: Voice) -> str:
 
 
 def gender_hints(script: Script) -> dict[str, str]:
-    """'he'/'she' in the sentences that name a speaker: a hint, used only to break ties."""
+    """A likely gender per speaker, used only to order the palette: first what others say of them
+    ("he says", "she told", in or right after a sentence that names them), then their first name,
+    then the words of an unnamed voice's label (UNIDENTIFIED FEMALE)."""
     counts: dict[str, list[int]] = {s.name: [0, 0] for s in script.speakers}
     surnames = {s.name: s.name.split()[-1] for s in script.speakers if len(s.name.split()) >= 2}
     for turn in script.turns:
-        for sentence in re.split(r"(?<=[.!?])\s+", turn.text):
+        sentences = re.split(r"(?<=[.!?])\s+", turn.text)
+        for n, sentence in enumerate(sentences):
             for name, last in surnames.items():
-                if last in sentence:
-                    following = sentence + " "
-                    for pronoun in GENDER_HINT.findall(following):
+                if last in sentence and turn.speaker != name:  # in their own words "he" is someone else
+                    # the sentence that names them, and the next one ("Velandia runs... She has...")
+                    nearby = sentence + " " + (sentences[n + 1] if n + 1 < len(sentences) else "")
+                    for pronoun in GENDER_HINT.findall(nearby):
                         counts[name][0 if pronoun.lower() in ("he", "him", "his") else 1] += 1
-    return {n: ("male" if m > f else "female") for n, (m, f) in counts.items() if m != f}
+    hints = {n: ("male" if m > f else "female") for n, (m, f) in counts.items() if m != f}
+    for speaker in script.speakers:
+        if speaker.name in hints:
+            continue
+        words = set(speaker.name.lower().split())
+        if words & {"female", "woman", "girl"}:
+            hints[speaker.name] = "female"
+        elif words & {"male", "man", "boy"}:
+            hints[speaker.name] = "male"
+        elif len(speaker.name.split()) >= 2 and (guess := _first_name_gender(speaker.name.split()[0])):
+            hints[speaker.name] = guess
+    return hints
+
+
+@functools.cache
+def _name_detector():
+    import gender_guesser.detector
+
+    return gender_guesser.detector.Detector(case_sensitive=False)
+
+
+def _first_name_gender(first: str) -> str | None:
+    """gender-guesser's table of first names: 'male'/'mostly_male' and the like, else None."""
+    answer = _name_detector().get_gender(first.strip(".").capitalize())
+    return {"male": "male", "mostly_male": "male", "female": "female", "mostly_female": "female"}.get(answer)
 
 
 def resolve_spec(spec: VoiceSpec, tuning: Tuning | None, settings: Settings, speaker: str) -> Voice:
@@ -166,10 +198,7 @@ def cast(script: Script, settings: Settings, engine: str) -> Cast:
     order = sorted(script.speakers, key=lambda s: (settings.speaker(s.name) is None,))
 
     def from_palette(name: str, family: str, gender: str | None, tuning: Tuning | None) -> tuple[Voice, str]:
-        ordered = preference(name, family, palette)
-        if gender:
-            # prefer the speaker's likely gender; neutral voices stay eligible
-            ordered = sorted(ordered, key=lambda c: 0 if c.gender in (gender, None) else 1)
+        ordered = preference(name, family, palette, gender)
         for c in ordered:
             voice = _tuned(Voice(c.id, c.engine, c.base, c.pitch, c.formant, settings.rate_wpm, settings.volume,
                                  c.tilt), tuning, settings)
@@ -221,7 +250,7 @@ def cast(script: Script, settings: Settings, engine: str) -> Cast:
                     voice = candidate
                     break
         if voice is None:
-            voice, _ = from_palette(f"interpreter for {speaker.name}", "interpreter", None, family)
+            voice, _ = from_palette(f"interpreter for {speaker.name}", "interpreter", hints.get(speaker.name), family)
         taken.add(voice.id)
         interpreters.append((speaker.name, voice))
 

@@ -132,3 +132,24 @@ def test_the_lexicon_changes_what_is_spoken_and_nothing_else():
     assert [(i.speaker, i.voice, i.pause_before_ms, i.turn) for i in items] == \
         [(i.speaker, i.voice, i.pause_before_ms, i.turn) for i in plain]
     assert apply_lexicon("SDF", ()) == "SDF"
+
+
+def test_likely_gender_picks_the_palette_voice():
+    from broadcast.engines.neural import PALETTE
+
+    genders = {("neural:heart" if n == "heart" else f"neural:heart~{n}"): g for n, _p, _f, _t, g in PALETTE}
+    turns = (
+        Turn("Host", "host", "speech", "Rosario Velandia runs the story hour. She has lived here for years. "
+                                       "Sam Okoro says he will stay.", 1),
+        Turn("Rosario Velandia", "guest", "speech", "He asked me, and I said yes.", 3),
+        Turn("Sam Okoro", "guest", "speech", "She is right.", 5),
+        Turn("Unidentified Female", "unidentified", "speech", "We lost everything.", 7),
+        Turn("Dana Whitfield", "guest", "speech", "Welcome back.", 9),
+    )
+    script = Script(None, tuple(Speaker(t.speaker, t.role) for t in turns), turns)
+    result = cast(script, Settings(), "neural")
+    got = {c.speaker: genders[c.voice.id] for c in result.castings if c.speaker != "Host"}
+    # what others say of them wins over a first name (gender-guesser reads Rosario as male);
+    # their own "he" is someone else; an unnamed voice's label counts; else the first name
+    assert got == {"Rosario Velandia": "female", "Sam Okoro": "male", "Unidentified Female": "female",
+                   "Dana Whitfield": "female"}

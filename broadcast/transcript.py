@@ -22,6 +22,7 @@ can make one backtrack catastrophically; label heads are at most `_LABEL_MAX` ch
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
@@ -115,6 +116,10 @@ def read(path: str | Path) -> tuple[str, list[str]]:
         if p.is_dir():
             raise TranscriptError(f"{path}: is a directory; give a transcript file")
         with open(p, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > MAX_BYTES:  # say how big it really is, without reading it
+                raise TranscriptError(f"{path}: {size / 1e6:.0f} MB is larger than a transcript can be "
+                                      f"(limit {MAX_BYTES / 1e6:.0f} MB); split it into episodes")
             data = f.read(MAX_BYTES + 1)
     except FileNotFoundError:
         raise TranscriptError(f"{path}: no such file") from None

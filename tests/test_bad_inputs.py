@@ -89,7 +89,7 @@ def test_latin1_says_what_was_assumed(tmp_path):
 def test_a_50_mb_transcript_is_refused_with_the_limit(tmp_path):
     result, out = render(tmp_path, ("SAM LEE: " + "word " * 100 + "\n\n") * 100_000)
     assert result.exit_code == 3
-    assert "MB is larger than a transcript can be (limit 20 MB)" in one_line(result)
+    assert "51 MB is larger than a transcript can be (limit 20 MB)" in one_line(result)
     assert nothing_written(out)
 
 

@@ -162,3 +162,25 @@ def test_voices_sample_writes_a_preview(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.stderr
     path = tmp_path / result.stdout.strip()
     assert path.exists() and path.stat().st_size > 10_000
+
+
+def test_any_transcript_renders_or_fails_with_a_transcript_error(tmp_path):
+    """Hypothesis through the real command line: only exit 0 or 3, never a traceback."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    pieces = st.sampled_from(["JANE DOE, HOST:", "DOE:", "(SOUNDBITE OF MUSIC)", "(Speaking French).", "[laughs]",
+                              "Copyright NPR.", "\n", "\n\n", ":", "(", "Play Live Radio"])
+    texts = st.lists(st.one_of(pieces, st.text(max_size=30)), max_size=25).map(" ".join)
+
+    @settings(max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(texts)
+    def check(text):
+        source = tmp_path / "in.txt"
+        source.write_text(text, encoding="utf-8", errors="surrogatepass")
+        result = run("render", str(source), "-o", str(tmp_path / "o.mp3"), "--engine", "silence", "--jobs", "1",
+                     "--quiet")
+        assert result.exit_code in (0, 3), result.stderr
+        assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+
+    check()

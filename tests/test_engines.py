@@ -242,3 +242,15 @@ def test_render_falls_back_to_espeak_when_the_neural_engine_cannot_load(short_tr
         "the neural engine is unavailable (the neural engine could not load its model: simulated); using eSpeak instead"]
     with pytest.raises(EngineError, match="simulated"):
         render(short_transcript, tmp_path / "y.mp3", engine="neural", jobs=1)
+
+
+def test_the_neural_palette_is_the_measured_one():
+    """PALETTE in the engine is what benchmarks/palette.py chose and measured."""
+    from broadcast.engines.neural import PALETTE
+
+    measured = json.loads((HERE.parent / "benchmarks" / "palette.json").read_text())
+    assert measured["threshold"] == 0.8
+    chosen = {v["name"]: (v["pitch"], v["formant"], v.get("tilt", 0.0), v["gender"]) for v in measured["voices"]}
+    assert {n: (p, f, t, g) for n, p, f, t, g in PALETTE} == chosen
+    assert all(v["wer"] <= 0.15 for v in measured["voices"]) and len(chosen) >= 8
+    assert max(measured["cosine"].values()) <= 0.8

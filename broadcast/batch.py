@@ -127,6 +127,9 @@ class BatchResult:
     elapsed_s: float
     #: speakers heard with more than one voice across the batch: name → voices
     recast: tuple[tuple[str, tuple[str, ...]], ...]
+    scheduler: str | None = None
+    jobs: int | None = None
+    engine: str | None = None
 
     def count(self, status: str) -> int:
         return sum(1 for e in self.entries if e.status == status)
@@ -289,7 +292,7 @@ class _LocalPool:
         self.jobs = jobs
         self.window = 2 * jobs
         self.pool = None
-        self.owner: dict = {}  # future → the pool it went to: a broken pool's late failures must not end its successor
+        self.owner: dict = {}  # future → its pool: a broken pool's late failures must not end its successor
 
     def _executor(self):
         import concurrent.futures as cf
@@ -527,18 +530,23 @@ def run(inputs: Sequence[str | Path], out: str | Path = DEFAULT_OUT, voices: str
 
     feed_path = None
     if feed is not None:
-        from .feed import Episode, write_feed
+        from .feed import write_feed
 
-        episodes = [Episode(e.source.stem, e.audio, e.title or PurePosixPath(e.source.name).stem, e.duration_s,
-                            e.source.path.stat().st_mtime, tuple(n for n, role, _ in e.speakers if role != "unidentified" and n != "Host"))
-                    for e in ordered if e.status != "failed"]
-        feed_path = write_feed(out, feed, episodes)
+        feed_path = write_feed(out, feed, [_episode(e) for e in ordered if e.status != "failed"])
     result = BatchResult(ordered, out, out / REPORT, feed_path, exit_code, time.perf_counter() - started,
-                         recast(ordered))
+                         recast(ordered), scheduler, jobs, engine)
     from .export import write_text
 
-    write_text(result.report, json.dumps(report(result, scheduler, jobs, engine), indent=1, ensure_ascii=False) + "\n")
+    write_text(result.report, json.dumps(report(result), indent=1, ensure_ascii=False) + "\n")
     return result
+
+
+def _episode(entry: Entry):
+    from .feed import Episode
+
+    named = tuple(n for n, role, _ in entry.speakers if role != "unidentified" and n != "Host")
+    return Episode(entry.source.stem, entry.audio, entry.title or PurePosixPath(entry.source.name).stem,
+                   entry.duration_s, entry.source.path.stat().st_mtime, named)
 
 
 def _render_all(queue: deque[Source], out: Path, voices: str | Path | None, voices_bytes: bytes | None,
@@ -628,7 +636,7 @@ def _write(source: Source, task: Task, outcome: Outcome, out: Path, manifest: Ma
     return _done(source, "rendered", folder / audio_name, json.loads(files[timeline_name]), **extra)
 
 
-def report(result: BatchResult, scheduler: str | None, jobs: int | None, engine: str | None) -> dict:
+def report(result: BatchResult) -> dict:
     """OUT/batch-report.json (also what `broadcast batch --json` prints)."""
     transcripts = []
     for e in result.entries:
@@ -645,7 +653,8 @@ def report(result: BatchResult, scheduler: str | None, jobs: int | None, engine:
             row["notes"] = list(e.notes)
         transcripts.append(row)
     return {
-        "version": 1, "out": str(result.out), "scheduler": scheduler, "jobs": jobs, "engine": engine,
+        "version": 1, "out": str(result.out), "scheduler": result.scheduler, "jobs": result.jobs,
+        "engine": result.engine,
         "rendered": result.count("rendered"), "skipped": result.count("skipped"), "failed": result.count("failed"),
         "exit_code": result.exit_code, "audio_s": round(sum(e.duration_s for e in result.entries), 3),
         "elapsed_s": round(result.elapsed_s, 3), "feed": str(result.feed) if result.feed else None,

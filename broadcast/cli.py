@@ -311,13 +311,13 @@ class _BatchProgress(_Progress):
 def batch(
     inputs: Annotated[list[str], typer.Argument(help="Transcript files, folders (every *.txt below) or globs.",
                                                 show_default=False)],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the outputs (structure kept).")] = Path("out"),
+    output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the outputs.")] = Path("out"),
     voices: VoicesOpt = None,
     engine: EngineOpt = None,
     jobs: Annotated[Optional[int], typer.Option("--jobs", min=1, max=256,
-                                                help="Transcripts at a time in the local pool (default: CPUs).")] = None,
-    scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Dask scheduler, e.g. tcp://host:8786.")] = None,
-    feed: Annotated[Optional[str], typer.Option("--feed", help="URL OUT is served from: writes OUT/feed.xml.")] = None,
+                                                help="Transcripts at a time, locally (default: CPUs).")] = None,
+    scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Dask scheduler: tcp://host:8786.")] = None,
+    feed: Annotated[Optional[str], typer.Option("--feed", help="URL OUT is served at: writes OUT/feed.xml.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -327,7 +327,7 @@ def batch(
     progress = _BatchProgress(quiet)
     result = run(inputs, output, voices, engine, jobs, scheduler, feed, progress)
     if as_json:
-        typer.echo(json.dumps(report(result, scheduler, jobs, engine), indent=1, ensure_ascii=False))
+        typer.echo(json.dumps(report(result), indent=1, ensure_ascii=False))
     else:
         for entry in result.entries:
             if entry.status != "failed":

@@ -122,6 +122,16 @@ def parse_formats(formats: str | None) -> tuple[str, tuple[str, ...]]:
     return (audio[0] if audio else "mp3"), tuple(f for f in wanted if f in SIDECARS)
 
 
+def default_jobs(items: tuple[Item, ...]) -> int:
+    """A worker per core when an engine is slow enough to pay for its process (neural voices);
+    in-process when every voice is from a fast engine (eSpeak speaks ~500x real time, so extra
+    processes would only add their memory)."""
+    names = {item.voice.engine for item in items if item.voice is not None}
+    if names and not any(engines.get(name).parallel for name in names):
+        return 1
+    return os.cpu_count() or 1
+
+
 def render(source: str | Path, output: str | Path | None = None, voices: str | Path | None = None,
            engine: str | None = None, jobs: int | None = None, formats: str | None = None,
            announce: str = "first", cache: bool = True, reporter: Reporter | None = None) -> RenderResult:
@@ -137,7 +147,9 @@ def render(source: str | Path, output: str | Path | None = None, voices: str | P
     chosen = plan(source, voices, engine, reporter, script)
     items: tuple[Item, ...] = program.running_order(script, chosen.cast, chosen.settings, announce)
     path = output_path(source, output, script, audio_format)
-    jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
+    if jobs is None:
+        jobs = default_jobs(items)
+    jobs = max(1, jobs)
     clip_cache = synthesis.ClipCache(synthesis.default_cache_dir()) if cache else None
     channels = chosen.settings.channels
 

@@ -39,6 +39,8 @@ class Engine:
     sample_rate: int = 0
     #: transforms (`~name` or pitch/formant) are honoured; engines without them reject them
     supports_transforms: bool = False
+    #: whether synthesis is slow enough to be worth worker processes (see pipeline.default_jobs)
+    parallel: bool = True
     #: named transforms (`base~name` → (pitch, formant, tilt)) this engine offers
     transforms: dict[str, tuple[float, float, float]] = {}
 

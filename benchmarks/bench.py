@@ -69,15 +69,16 @@ def measure(command: list[str], env: dict | None = None) -> dict:
             "peak_pss_mb": round(peak_pss / 2**20, 1), "stdout": stdout.decode()}
 
 
-def synthesis_alone(source: Path, engine: str, jobs: int) -> float:
-    """Seconds to synthesize every clip of the program, in the same worker pool, nothing else."""
+def synthesis_alone(source: Path, engine: str, jobs: int | None) -> float:
+    """Seconds to synthesize every clip of the program, with the render's workers, nothing else."""
     code = (
         "import sys, time\n"
         "from broadcast import pipeline, program, synthesis\n"
         f"plan = pipeline.plan({str(source)!r}, engine={engine!r})\n"
         "items = program.running_order(plan.script, plan.cast, plan.settings)\n"
+        f"jobs = {jobs} or pipeline.default_jobs(items)\n"
         "t = time.perf_counter()\n"
-        f"for _ in synthesis.synthesize(items, jobs={jobs}): pass\n"
+        "for _ in synthesis.synthesize(items, jobs=jobs): pass\n"
         "print(time.perf_counter() - t)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -106,7 +107,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, nargs="+", default=[1, 5, 10, 20, 40])
     parser.add_argument("--engine", action="append", help="espeak, neural (default: both)")
     parser.add_argument("--skip-naive", action="store_true")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--jobs", type=int, default=None, help="passed to render (default: its own choice)")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "bench.json")
     args = parser.parse_args()
     engines = args.engine or ["espeak", "neural"]
@@ -122,7 +123,7 @@ def main() -> None:
             for engine in engines:
                 ours = measure([sys.executable, "-m", "broadcast.cli", "render", str(source), "-o",
                                 str(folder / f"{engine}.mp3"), "--engine", engine, "--no-cache", "--quiet", "--json",
-                                "--jobs", str(args.jobs)], env)
+                                *(["--jobs", str(args.jobs)] if args.jobs else [])], env)
                 audio_s = json.loads(ours.pop("stdout"))["duration_s"]
                 row = {"n": n, "engine": engine, "audio_min": round(audio_s / 60, 1), **ours,
                        "realtime_x": round(audio_s / ours["wall_s"], 1),

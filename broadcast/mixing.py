@@ -205,16 +205,22 @@ def chime(kind: str, rate: int = PROGRAM_RATE) -> np.ndarray:
 
 # -- the program ----------------------------------------------------------------------------------
 
-def drift_correction(meter: LoudnessMeter, target: float) -> float:
-    """How much louder the next clip should be than the target, so the program lands on it.
+class DriftCorrection:
+    """How much louder than the target the next clip should be, so the program lands on it.
 
-    Every clip levelled to the target still leaves the program a little below it: gating blocks
-    that straddle pauses count, and the limiter takes the tops off peaky clips. Once ten seconds
-    are measured, each clip is aimed at the target plus the program's shortfall so far (at most
-    3 dB), which pulls the running integrated loudness onto the target without a second pass."""
-    if len(meter._energies) < 100:
-        return 0.0
-    return float(np.clip(target - meter.integrated_lufs, -3.0, 3.0))
+    Every clip levelled to the target still leaves the program below it: gating blocks that
+    straddle pauses count, and the limiter takes the tops off peaky clips. Once ten seconds are
+    measured, each clip's aim moves by the program's remaining shortfall (an integral controller,
+    at most ±3 dB), which pulls the running integrated loudness onto the target in one pass."""
+
+    def __init__(self, target: float):
+        self.target, self.offset_db = target, 0.0
+
+    def next(self, meter: LoudnessMeter) -> float:
+        if len(meter._energies) >= 100 and np.isfinite(meter.integrated_lufs):
+            self.offset_db = float(np.clip(self.offset_db + 0.5 * (self.target - meter.integrated_lufs), -3.0, 3.0))
+        return self.offset_db
+
 
 @dataclass(frozen=True)
 class Mastered:
@@ -234,6 +240,7 @@ def mix(items: tuple[Item, ...], clips: Iterable[Clip | None], write: Callable[[
     channel_gain_db = 10 * np.log10(channels)
     target = target_lufs(channels) - channel_gain_db
     meter = LoudnessMeter(rate)
+    drift = DriftCorrection(target)
     position = 0
     segments: list[Segment] = []
 
@@ -253,7 +260,7 @@ def mix(items: tuple[Item, ...], clips: Iterable[Clip | None], write: Callable[[
             sound = trim(to_program_rate(clip, rate), rate)
             if not sound.size:
                 continue
-            sound = level(sound, rate, target + drift_correction(meter, target))
+            sound = level(sound, rate, target + drift.next(meter))
         sound, peak = limit_and_peak(sound)
         sound = fade(sound, rate)  # fades only lower samples: the peak still holds
         emit(np.zeros(int(rate * item.pause_before_ms / 1000) if segments else 0, np.float32), 0.0)

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from . import __version__
-from .errors import BroadcastError, EngineError, ExitCode, OutputError, TranscriptError
+from .errors import BroadcastError, EngineError, ExitCode, OutputError, TranscriptError, UsageError
 from .pipeline import DEFAULT_OUT
 from .pipeline import Reporter as RenderReporter
 
@@ -166,10 +166,8 @@ class _Recorder(RenderReporter):
         self.notes.append(message)
 
 
-def _usage(message: str) -> BroadcastError:
-    error = BroadcastError(message)
-    error.exit_code = ExitCode.USAGE  # a usage error, as typer's own (see pipeline.parse_formats)
-    return error
+def _usage(message: str) -> UsageError:
+    return UsageError(message)
 
 
 # ---------------------------------------------------------------------------- finding the inputs

@@ -27,6 +27,12 @@ class BroadcastError(Exception):
     exit_code: ExitCode = ExitCode.INTERNAL
 
 
+class UsageError(BroadcastError):
+    """Options that do not fit together, found after typer's own checks."""
+
+    exit_code = ExitCode.USAGE
+
+
 class TranscriptError(BroadcastError):
     """The transcript is unreadable, not text, or has nothing to speak."""
 

@@ -104,7 +104,7 @@ def transcript_stem(source: str | Path, script: Script) -> str:
 
 def parse_formats(formats: str | None) -> tuple[str, tuple[str, ...]]:
     """`mp3,vtt,srt` → ("mp3", ("vtt", "srt")); one audio format, any sidecars."""
-    from .errors import BroadcastError
+    from .errors import UsageError
     from .export import SIDECARS
     from .export.audio import AUDIO_FORMATS
 
@@ -115,10 +115,8 @@ def parse_formats(formats: str | None) -> tuple[str, tuple[str, ...]]:
     unknown = [f for f in wanted if f not in AUDIO_FORMATS and f not in SIDECARS]
     if unknown or len(audio) > 1:
         problem = f"unknown format {unknown[0]!r}" if unknown else "more than one audio format"
-        error = BroadcastError(f"--formats: {problem} (choose one of {', '.join(AUDIO_FORMATS)} and any of "
-                               f"{', '.join(SIDECARS)})")
-        error.exit_code = 2  # a usage error, as typer's own
-        raise error
+        raise UsageError(f"--formats: {problem} (choose one of {', '.join(AUDIO_FORMATS)} and any of "
+                         f"{', '.join(SIDECARS)})")
     return (audio[0] if audio else "mp3"), tuple(f for f in wanted if f in SIDECARS)
 
 

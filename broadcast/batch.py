@@ -166,10 +166,6 @@ class _Recorder(RenderReporter):
         self.notes.append(message)
 
 
-def _usage(message: str) -> UsageError:
-    return UsageError(message)
-
-
 # ---------------------------------------------------------------------------- finding the inputs
 
 def find(inputs: Sequence[str | Path]) -> list[Source]:
@@ -347,11 +343,11 @@ class _DaskCluster:
         try:
             from distributed import Client
         except ImportError:
-            raise _usage("--scheduler needs Dask: pip install 'broadcast[cluster]'") from None
+            raise UsageError("--scheduler needs Dask: pip install 'broadcast[cluster]'") from None
         try:
             self.client = Client(address, timeout=self.connect_timeout, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:
-            raise _usage(f"--scheduler {address}: cannot reach the Dask scheduler ({exc}); is 'dask scheduler' "
+            raise UsageError(f"--scheduler {address}: cannot reach the Dask scheduler ({exc}); is 'dask scheduler' "
                          f"running there?") from None
         threads = sum(self.client.nthreads().values())
         self.window = max(2, 2 * threads)
@@ -482,7 +478,7 @@ def run(inputs: Sequence[str | Path], out: str | Path = DEFAULT_OUT, voices: str
     reporter = reporter or Reporter()
     started = time.perf_counter()
     if scheduler is not None and jobs is not None:
-        raise _usage("--jobs sets the local pool; with --scheduler each Dask worker renders one transcript per "
+        raise UsageError("--jobs sets the local pool; with --scheduler each Dask worker renders one transcript per "
                      "thread (start workers with 'dask worker ADDRESS --nthreads 1 --nworkers N')")
     out = Path(out)
     sources = find(inputs)

@@ -153,3 +153,16 @@ def test_likely_gender_picks_the_palette_voice():
     # their own "he" is someone else; an unnamed voice's label counts; else the first name
     assert got == {"Rosario Velandia": "female", "Sam Okoro": "male", "Unidentified Female": "female",
                    "Dana Whitfield": "female"}
+
+
+def test_the_espeak_palette_starts_with_the_measured_one():
+    import json
+    from pathlib import Path
+
+    from broadcast.casting import ESPEAK_MEASURED, ESPEAK_PALETTE
+
+    measured = json.loads((Path(__file__).parents[1] / "benchmarks" / "espeak_palette.json").read_text())
+    assert list(ESPEAK_MEASURED) == [c["variant"] for c in measured["chosen"]]
+    assert ESPEAK_PALETTE[: len(ESPEAK_MEASURED)] == ESPEAK_MEASURED
+    assert len(set(ESPEAK_PALETTE)) == len(ESPEAK_PALETTE)
+    assert measured["max_cosine"] <= 0.75

@@ -23,6 +23,7 @@ from .models import Clip, Item, Voice
 
 CACHE_FORMAT = b"BCLIP1\x00\x00"
 AHEAD_PER_WORKER = 4
+SHUTDOWN_GRACE_S = 3.0  # a clip takes well under a second; a hung engine longer
 CLIP_TIMEOUT_S = 300.0  # per clip, generous: a hung engine is stopped rather than waited on forever
 
 
@@ -197,9 +198,17 @@ def _wait(future, timeout_s: float):
 
 
 def _shutdown(pool) -> None:
-    """Stop workers now, even a hung one: no orphan processes outlive the render."""
+    """Stop the workers, leaving no orphan process. A clip already being made is let finish for
+    a moment first: a worker killed while it sends its result leaves the pool's reader blocked
+    on half a message, and the interpreter would then hang at exit joining it (CPython's
+    ProcessPoolExecutor). Only a worker still busy after the grace (a hung engine) is killed."""
+    import time
+
     processes = list(getattr(pool, "_processes", {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
+    deadline = time.monotonic() + SHUTDOWN_GRACE_S
+    for process in processes:
+        process.join(timeout=max(0.0, deadline - time.monotonic()))
     for process in processes:
         if process.is_alive():
             process.terminate()

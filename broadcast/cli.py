@@ -18,7 +18,7 @@ import typer
 
 from .errors import BroadcastError, ExitCode
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
                   help="Turn a broadcast transcript into a multi-voice, mastered audio program.")
 
 TranscriptArg = Annotated[str, typer.Argument(help="Transcript text file, or - for standard input.",

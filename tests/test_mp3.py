@@ -26,6 +26,19 @@ def test_decoded_length_and_onset_match_the_input(tmp_path, rate, channels, kbps
     assert abs(int(np.argmax(np.abs(y[:, 0]) > 0.05)) - onset) <= 4
 
 
+@pytest.mark.parametrize("rate, kbps", [(22050, 64), (44100, 64), (24000, 64), (16000, 24)])
+def test_the_declared_length_is_the_real_one_for_a_long_program(tmp_path, rate, kbps):
+    # at 22.05 and 44.1 kHz LAME alternates frame sizes (208 and 209 bytes at 22.05 kHz and 64 kb/s):
+    # counting frames by the smaller size overstated a 110 s program by 0.37 s in players
+    n = rate * 110 + 7
+    x = (0.3 * np.sin(np.arange(n) * 0.05)).astype(np.float32)[:, None]
+    encoder = Mp3Encoder(rate, 1, kbps)
+    body = encoder.encode(x) + encoder.flush()
+    path = tmp_path / "x.mp3"
+    path.write_bytes(encoder.info_frame() + body)
+    assert soundfile.info(str(path)).frames == n
+
+
 def test_the_info_frame_carries_the_tag():
     encoder = Mp3Encoder(24000, 1, 64)
     encoder.encode(np.zeros((24000, 1), np.float32))

@@ -104,7 +104,9 @@ class Mp3Encoder:
         """The finished Info frame (call after `flush`)."""
         size, head = self.info_size(), self._frame_header()
         spf = self.samples_per_frame
-        frames = -(-self.audio_bytes // self.frame_bytes(self.kbps))  # audio frames (CBR, ceiling)
+        # CBR: LAME pads frames so that their mean length is exactly this many bytes (208.98 at
+        # 22.05 kHz and 64 kb/s: frames of 208 and 209), so the count is a rounding, not a ceiling
+        frames = round(self.audio_bytes * self.rate / ((144000 if self.mpeg1 else 72000) * self.kbps))
         frames = max(frames, -(-(self.samples + ENCODER_DELAY) // spf))
         padding = max(0, frames * spf - ENCODER_DELAY - self.samples)
         total = size + self.audio_bytes

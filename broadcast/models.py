@@ -115,6 +115,24 @@ class Clip:
         return len(self.samples) / self.sample_rate
 
 
+@dataclass(frozen=True, eq=False)
+class Shaped:
+    """A clip made ready for the mix where it was synthesized: at the program rate, trimmed of the
+    engine's silence, its loudness measured, and the points whose oversampled peak could pass the
+    true-peak ceiling at the loudest gain the mix may give it (all the limiter needs to know)."""
+
+    samples: "np.ndarray" = field(repr=False)
+    sample_rate: int
+    loudness_lufs: float
+    true_peak: float  # linear, of `samples` as they are
+    peak_at: "np.ndarray" = field(repr=False)  # sample indices (int32)
+    peak_values: "np.ndarray" = field(repr=False)  # their oversampled magnitudes (float32)
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.samples) / self.sample_rate
+
+
 @dataclass(frozen=True)
 class Segment:
     index: int

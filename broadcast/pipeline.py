@@ -130,6 +130,15 @@ def default_jobs(items: tuple[Item, ...]) -> int:
     return os.cpu_count() or 1
 
 
+def program_rate(items: tuple[Item, ...]) -> int:
+    """The engines' own rate when every voice shares one of at least 16 kHz (nothing to resample),
+    else 24 kHz."""
+    from .mixing import PROGRAM_RATE
+
+    rates = {engines.get(item.voice.engine).sample_rate for item in items if item.voice is not None}
+    return rates.pop() if len(rates) == 1 and min(rates) >= 16000 else PROGRAM_RATE
+
+
 def render(source: str | Path, output: str | Path | None = None, voices: str | Path | None = None,
            engine: str | None = None, jobs: int | None = None, formats: str | None = None,
            announce: str = "first", cache: bool = True, reporter: Reporter | None = None) -> RenderResult:
@@ -150,16 +159,17 @@ def render(source: str | Path, output: str | Path | None = None, voices: str | P
     jobs = max(1, jobs)
     clip_cache = synthesis.ClipCache(synthesis.default_cache_dir()) if cache else None
     channels = chosen.settings.channels
+    rate = program_rate(items)
 
-    writer = AudioWriter(path, audio_format, mixing.PROGRAM_RATE, channels, chosen.settings.bitrate_kbps)
+    writer = AudioWriter(path, audio_format, rate, channels, chosen.settings.bitrate_kbps)
     reporter.start(len(items), "Rendering")
     try:
         clips = synthesis.synthesize(items, jobs=min(jobs, max(1, len(items))), cache=clip_cache,
-                                     on_clip=lambda _i: reporter.advance())
-        mastered = mixing.mix(items, clips, writer.write, channels)
+                                     on_clip=lambda _i: reporter.advance(), rate=rate)
+        mastered = mixing.mix(items, clips, writer.write, channels, rate)
         timeline = Timeline(
             title=script.title, source=str(source), audio=path.name, duration_s=mastered.duration_s,
-            sample_rate=mixing.PROGRAM_RATE, channels=channels, loudness_lufs=mastered.loudness_lufs,
+            sample_rate=rate, channels=channels, loudness_lufs=mastered.loudness_lufs,
             true_peak_dbtp=mastered.true_peak_dbtp,
             speakers=tuple((c.speaker, c.role, c.voice.id) for c in chosen.cast.castings),
             segments=mastered.segments,

@@ -1,9 +1,11 @@
-"""Items → clips, in program order, from worker processes and a content-addressed clip cache.
+"""Items → shaped clips, in program order, from worker processes and a content-addressed cache.
 
 eSpeak is not thread-safe and both engines are CPU-bound, so work goes to processes, each of
-which builds its engines once. At most a few clips per worker are in flight, and clips are
-yielded strictly in order as soon as they are ready, so mixing and encoding overlap synthesis
-and memory stays bounded however long the program is.
+which builds its engines once. A worker also does the clip's own share of the mixing
+(`mixing.shape`: resample, trim, measure), so the main process is left with little more than
+joining and encoding. At most a few clips per worker are in flight, and clips are yielded
+strictly in order as soon as they are ready, so mixing and encoding overlap synthesis and memory
+stays bounded however long the program is.
 """
 
 from __future__ import annotations
@@ -19,26 +21,30 @@ from pathlib import Path
 
 from . import engines
 from .errors import EngineError
-from .models import Clip, Item, Voice
+from .models import Item, Shaped, Voice
 
-CACHE_FORMAT = b"BCLIP1\x00\x00"
+CACHE_FORMAT = b"BCLIP2\x00\x00"
+SHAPE_VERSION = 1  # bump when mixing.shape changes what it makes
 AHEAD_PER_WORKER = 4
 SHUTDOWN_GRACE_S = 3.0  # a clip takes well under a second; a hung engine longer
 CLIP_TIMEOUT_S = 300.0  # per clip, generous: a hung engine is stopped rather than waited on forever
 
 
-def clip_key(voice: Voice, text: str) -> str:
-    """Everything that changes the audio: engine and its version, voice, settings, exact text."""
+def clip_key(voice: Voice, text: str, rate: int) -> str:
+    """Everything that changes the shaped clip: engine and its version, voice, settings, exact
+    text, the program's sample rate and the version of the shaping."""
     engine = engines.get(voice.engine)
     fields = {"engine": voice.engine, "version": engine.version, "base": voice.base, "pitch": voice.pitch,
               "formant": voice.formant, "tilt": voice.tilt, "rate": voice.rate_wpm, "volume": voice.volume,
-              "text": text}
+              "text": text, "program_rate": rate, "shape": SHAPE_VERSION}
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 class ClipCache:
-    """Clips on disk by key. An entry carries a digest of its samples: a torn or corrupt file is a
-    miss (and is re-made), never played. Writes go to a temporary file, then `os.replace`."""
+    """Shaped clips on disk by key. An entry carries a digest of its contents: a torn or corrupt
+    file is a miss (and is re-made), never played. Writes go to a temporary file, then `os.replace`."""
+
+    _HEAD = struct.Struct("<IddII")  # rate, loudness, true peak, samples, limiter points
 
     def __init__(self, root: Path):
         self.root = root
@@ -47,36 +53,49 @@ class ClipCache:
     def _path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.clip"
 
-    def get(self, key: str) -> Clip | None:
+    def get(self, key: str) -> Shaped | None:
+        clip = self._read(key)
+        if clip is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return clip
+
+    def _read(self, key: str) -> Shaped | None:
         import numpy as np
 
         try:
             data = self._path(key).read_bytes()
         except OSError:
-            self.misses += 1
             return None
-        head = len(CACHE_FORMAT) + 4 + 32
-        if len(data) < head or not data.startswith(CACHE_FORMAT):
-            self.misses += 1
+        start = len(CACHE_FORMAT) + 32
+        if len(data) < start + self._HEAD.size or not data.startswith(CACHE_FORMAT):
             return None
-        (rate,) = struct.unpack("<I", data[len(CACHE_FORMAT): len(CACHE_FORMAT) + 4])
-        digest, payload = data[len(CACHE_FORMAT) + 4: head], data[head:]
-        if hashlib.sha256(payload).digest() != digest or len(payload) % 4:
-            self.misses += 1
+        digest, body = data[len(CACHE_FORMAT): start], data[start:]
+        if hashlib.sha256(body).digest() != digest:
             return None
-        self.hits += 1
-        return Clip(np.frombuffer(payload, dtype="<f4").copy(), rate)
+        rate, loudness, peak, n, m = self._HEAD.unpack_from(body)
+        arrays = body[self._HEAD.size:]
+        if len(arrays) != 4 * (n + 2 * m):
+            return None
+        samples = np.frombuffer(arrays, "<f4", n).copy()
+        at = np.frombuffer(arrays, "<i4", m, 4 * n).copy()
+        values = np.frombuffer(arrays, "<f4", m, 4 * (n + m)).copy()
+        return Shaped(samples, rate, loudness, peak, at, values)
 
-    def put(self, key: str, clip: Clip) -> None:
+    def put(self, key: str, clip: Shaped) -> None:
         import numpy as np
 
-        payload = np.ascontiguousarray(clip.samples, dtype="<f4").tobytes()
+        body = b"".join([
+            self._HEAD.pack(clip.sample_rate, clip.loudness_lufs, clip.true_peak, len(clip.samples), len(clip.peak_at)),
+            np.ascontiguousarray(clip.samples, "<f4").tobytes(), np.ascontiguousarray(clip.peak_at, "<i4").tobytes(),
+            np.ascontiguousarray(clip.peak_values, "<f4").tobytes()])
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".clip")
             with os.fdopen(fd, "wb") as f:
-                f.write(CACHE_FORMAT + struct.pack("<I", clip.sample_rate) + hashlib.sha256(payload).digest() + payload)
+                f.write(CACHE_FORMAT + hashlib.sha256(body).digest() + body)
             os.replace(tmp, path)
         except OSError:
             # a full or read-only cache must not fail the render: the clip is still played
@@ -92,13 +111,15 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("BROADCAST_CACHE_DIR") or platformdirs.user_cache_dir("broadcast")) / "clips-v1"
 
 
-def _synthesize(text: str, voice: Voice) -> Clip:
+def _synthesize(text: str, voice: Voice, rate: int) -> Shaped:
     """Run in a worker (or in-process with one job): the engine is built once per process."""
+    from . import mixing
+
     engine = engines.get(voice.engine)
     clip = engine.synthesize(text, voice)
     if clip.samples.size == 0:
         raise EngineError(f"engine {voice.engine!r} produced no audio for voice {voice.id!r}: {text[:40]!r}")
-    return clip
+    return mixing.shape(clip, rate)
 
 
 def _worker_init() -> None:
@@ -114,15 +135,16 @@ def clean(text: str) -> str:
 
 
 def synthesize(items: tuple[Item, ...], jobs: int = 1, cache: ClipCache | None = None,
-               on_clip: Callable[[int], None] | None = None) -> Iterator[Clip | None]:
-    """Yield one clip per item, in order (None for items that are not speech, such as chimes)."""
+               on_clip: Callable[[int], None] | None = None, rate: int = 24000) -> Iterator[Shaped | None]:
+    """Yield one clip per item, shaped for a program at `rate`, in order (None for items that are
+    not speech, such as chimes)."""
     work = [(i, clean(item.spoken), item.voice) for i, item in enumerate(items)]
-    keys = {i: clip_key(voice, text) for i, text, voice in work if voice is not None and text} if cache else {}
+    keys = {i: clip_key(voice, text, rate) for i, text, voice in work if voice is not None and text} if cache else {}
 
-    def cached(i: int) -> Clip | None:
+    def cached(i: int) -> Shaped | None:
         return cache.get(keys[i]) if cache is not None and i in keys else None
 
-    def store(i: int, clip: Clip) -> Clip:
+    def store(i: int, clip: Shaped) -> Shaped:
         if cache is not None and i in keys:
             cache.put(keys[i], clip)
         return clip
@@ -132,7 +154,7 @@ def synthesize(items: tuple[Item, ...], jobs: int = 1, cache: ClipCache | None =
             if voice is None or not text:
                 yield None
             else:
-                yield cached(i) or store(i, _synthesize(text, voice))
+                yield cached(i) or store(i, _synthesize(text, voice, rate))
             if on_clip:
                 on_clip(i)
         return
@@ -155,7 +177,7 @@ def synthesize(items: tuple[Item, ...], jobs: int = 1, cache: ClipCache | None =
                 if voice is None or not text or hit is not None:
                     pending.append((i, hit))
                 else:
-                    pending.append((i, pool.submit(_synthesize, text, voice)))
+                    pending.append((i, pool.submit(_synthesize, text, voice, rate)))
 
         refill()
         while pending:

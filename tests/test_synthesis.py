@@ -81,13 +81,25 @@ def test_a_corrupt_cache_entry_is_remade_never_played(tmp_path):
 def test_the_key_covers_everything_that_changes_the_audio():
     base = Voice("silence:a", "silence", "a")
     keys = {
-        clip_key(base, "text"), clip_key(base, "text!"), clip_key(Voice("silence:b", "silence", "b"), "text"),
-        clip_key(Voice("silence:a", "silence", "a", pitch=0.9), "text"),
-        clip_key(Voice("silence:a", "silence", "a", formant=0.9), "text"),
-        clip_key(Voice("silence:a", "silence", "a", rate_wpm=150), "text"),
-        clip_key(Voice("silence:a", "silence", "a", volume=0.5), "text"),
+        clip_key(base, "text", 24000), clip_key(base, "text!", 24000), clip_key(base, "text", 22050),
+        clip_key(Voice("silence:b", "silence", "b"), "text", 24000),
+        clip_key(Voice("silence:a", "silence", "a", pitch=0.9), "text", 24000),
+        clip_key(Voice("silence:a", "silence", "a", formant=0.9), "text", 24000),
+        clip_key(Voice("silence:a", "silence", "a", tilt=3.0), "text", 24000),
+        clip_key(Voice("silence:a", "silence", "a", rate_wpm=150), "text", 24000),
+        clip_key(Voice("silence:a", "silence", "a", volume=0.5), "text", 24000),
     }
-    assert len(keys) == 7
+    assert len(keys) == 9
+
+
+def test_a_cached_clip_comes_back_whole(tmp_path):
+    cache = ClipCache(tmp_path)
+    (made,) = synthesize(items_of(["several words of speech"]), cache=cache)
+    (back,) = synthesize(items_of(["several words of speech"]), cache=cache)
+    assert cache.hits == 1
+    assert (back.sample_rate, back.loudness_lufs, back.true_peak) == (made.sample_rate, made.loudness_lufs, made.true_peak)
+    for field in ("samples", "peak_at", "peak_values"):
+        assert np.array_equal(getattr(back, field), getattr(made, field)), field
 
 
 def test_clean_strips_control_characters():

@@ -2,10 +2,16 @@
 
 Always installed; used for `--engine espeak`, languages the neural model does not speak, programs
 with more speakers than the neural palette, and as the fallback. pyttsx3's quirks (FACTS.md) are
-guarded here: the library is loaded before pyttsx3 looks for it; the engine is warmed up because
-the first save after `init()` can write nothing; voice and rate are set before every clip because
-the rate leaks between files; only one file is queued per `runAndWait`; unknown voice ids are
-rejected (pyttsx3 ignores them silently); empty text is never sent; its `print` goes nowhere.
+guarded here: the library is loaded before pyttsx3 looks for it; `pyttsx3.init` (which prints)
+runs with stdout captured; unknown voice ids are rejected (pyttsx3 ignores them silently); empty
+text is never sent; voice, rate, volume and pitch are set before every clip, one at a time and
+synchronised, because the rate leaked from one clip into the next.
+
+Speech is taken from pyttsx3's eSpeak binding (`pyttsx3.drivers._espeak`) through our own
+callback rather than through `save_to_file` + `runAndWait`: that path writes a WAV file per
+clip, grows its buffer by concatenation (quadratic in the clip's length), polls in 10 ms sleeps,
+writes only the last file queued, and can write nothing the first time. Ours is synchronous,
+keeps the samples in memory, and is the same eSpeak with the same settings.
 
 Not reproducible to the sample: most variants of the wheel's eSpeak NG vary by a few samples
 from one synthesis to the next, even in synchronous mode with `espeak_ng_SetRandSeed` and
@@ -20,8 +26,6 @@ import contextlib
 import ctypes
 import io
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 from ..errors import EngineError
@@ -66,18 +70,23 @@ class EspeakEngine(Engine):
         self._languages = {v.id.lower(): (v.languages[0] if v.languages else "") for v in self._tts.getProperty("voices")}
         self._names = {v.id.lower(): v.name for v in self._tts.getProperty("voices")}
         self._variants = {p.name.lower(): p.name for p in Path(data, "voices", "!v").iterdir() if p.is_file()}
-        self._workdir = tempfile.mkdtemp(prefix="broadcast-espeak-")
+        from pyttsx3.drivers import _espeak
+
+        self._chunks: list = []
+        _espeak.SetSynthCallback(self._collect)  # pyttsx3 keeps a reference, so it is not collected
         # pyttsx3's DriverProxy.__del__ fails noisily if it runs during interpreter teardown
         atexit.register(self._close)
-        self._warm_up()
+        with contextlib.suppress(EngineError):  # the first synthesis after start-up can come back empty
+            self._speak("Ready.", "gmw/en-us", 165, 1.0, 1.0)
 
     def _close(self) -> None:
         self._tts = None
-        shutil.rmtree(self._workdir, ignore_errors=True)
 
-    def _warm_up(self) -> None:
-        with contextlib.suppress(EngineError):
-            self._speak_to_file("Ready.", "gmw/en-us", 165, 1.0, 1.0)
+    def _collect(self, wav, numsamples: int, _events) -> int:
+        """eSpeak's synthesis callback: keep the block of 16-bit samples it hands over."""
+        if numsamples > 0:
+            self._chunks.append(ctypes.string_at(wav, numsamples * 2))
+        return 0
 
     def voices(self) -> list[VoiceInfo]:
         found = []
@@ -105,34 +114,29 @@ class EspeakEngine(Engine):
             raise EngineError(f"eSpeak has no voice {voice.base!r} (run 'broadcast voices --engine espeak')")
         if voice.formant != 1.0 or voice.tilt != 0.0:
             raise EngineError(f"eSpeak cannot apply a formant or tilt transform (voice {voice.id})")
-        return self._speak_to_file(text, espeak_id, voice.rate_wpm, voice.pitch, voice.volume)
+        return self._speak(text, espeak_id, voice.rate_wpm, voice.pitch, voice.volume)
 
-    def _speak_to_file(self, text: str, espeak_id: str, rate_wpm: int, pitch: float, volume: float) -> Clip:
+    def _speak(self, text: str, espeak_id: str, rate_wpm: int, pitch: float, volume: float) -> Clip:
         import numpy as np
-        import soundfile
 
         if not text.strip():
             raise EngineError("eSpeak was asked to speak empty text")
         from pyttsx3.drivers import _espeak
         from pyttsx3.drivers.espeak import EspeakDriver
 
-        path = os.path.join(self._workdir, "clip.wav")
         settings = (("voice", espeak_id), ("rate", int(rate_wpm)), ("volume", max(0.0, min(1.0, volume))),
                     ("pitch", max(0, min(100, round(PITCH_DEFAULT * pitch)))))
-        for _attempt in range(2):  # the first save after init() can write nothing
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(path)
-            # pyttsx3 queues setProperty behind its busy flag, and eSpeak applies parameters on its
-            # own thread (AUDIO_OUTPUT_RETRIEVAL): a voice change can race a rate change, so the
-            # rate of one clip leaked into the next. Set them directly, one at a time, and wait.
+        for _attempt in range(2):
+            # eSpeak applies parameters on its own thread: a voice change can race a rate change
+            # (the rate of one clip leaked into the next), so set them one at a time, and wait
             for name, value in settings:
                 EspeakDriver.setProperty(name, value)
                 _espeak.Synchronize()
-            tts = self._tts
-            tts.save_to_file(text, path)
-            with contextlib.redirect_stdout(io.StringIO()):
-                tts.runAndWait()
-            if os.path.exists(path) and os.path.getsize(path) > 44:
-                samples, rate = soundfile.read(path, dtype="float32")
-                return Clip(np.ascontiguousarray(samples), rate)
-        raise EngineError(f"eSpeak wrote no audio for voice {espeak_id!r}: {text[:40]!r}")
+            self._chunks.clear()
+            _espeak.Synth(text.encode("utf-8"), flags=_espeak.ENDPAUSE | _espeak.CHARS_UTF8)
+            _espeak.Synchronize()
+            pcm = b"".join(self._chunks)
+            self._chunks.clear()
+            if pcm:
+                return Clip(np.frombuffer(pcm, "<i2").astype(np.float32) / 32768.0, self.sample_rate)
+        raise EngineError(f"eSpeak made no audio for voice {espeak_id!r}: {text[:40]!r}")

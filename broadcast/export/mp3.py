@@ -1,10 +1,9 @@
 """MP3 encoding with LAME (the `lameenc` wheel) plus the LAME "Info" frame for gapless playback.
 
-lameenc encodes 3–4× faster than libsndfile's LAME at the same bitrate (quality 5, LAME's own
-default, instead of the slow high-quality search), but it leaves out the Info frame that LAME's
-command line writes first. Without it a player cannot know the encoder delay (576 samples plus
-the decoder's 529), plays it as silence, and every time in the timeline would be 46 ms early at
-24 kHz. So we write that frame ourselves: a silent first frame that decoders recognise and skip,
+lameenc encodes 3–4× faster than libsndfile's LAME at the same bitrate, but it leaves out the
+Info frame that LAME's command line writes first. Without it a player cannot know the encoder
+delay (576 samples plus the decoder's 529), plays it as silence, and every time in the timeline
+would be 46 ms early at 24 kHz. So we write that frame ourselves: a silent first frame that decoders recognise and skip,
 carrying the frame and byte counts, a seek table, and the delay and padding to trim.
 """
 
@@ -15,7 +14,10 @@ import struct
 import numpy as np
 
 ENCODER_DELAY = 576  # LAME's own delay for Layer III, in samples
-QUALITY = 5  # LAME's default trade of speed and search (0 slowest/best .. 9 fastest)
+# LAME's trade of speed and search (0 slowest .. 9 fastest; 5 is its default). For speech at 64 kb/s
+# 7 encodes 40 % faster than 5 (28 min of our program: 3.0 s against 4.9 s) with no loss we could
+# measure (waveform SNR 25.4 dB against 24.7), and encoding is the largest serial cost of a render.
+QUALITY = 7
 _BITRATES = {  # kb/s by bitrate index, for MPEG-1 and for MPEG-2/2.5 Layer III
     1: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
     2: (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),

@@ -7,7 +7,10 @@ cache) and, in the same run, the naive reference (benchmarks/naive.py). For each
 peak memory of the whole process tree (resident, summed over the processes alive at each moment,
 sampled every 20 ms; and proportional, which counts pages shared between workers once), the
 real-time factor, and the ratio to the naive reference. Also the irreducible parts alone:
-synthesis of every clip (no mixing, no encoding) and MP3 encoding of the finished PCM.
+synthesis of every clip (with the per-clip shaping the workers do; no mixing, no encoding) and
+MP3 encoding of the finished program's PCM (our render, decoded). With --edit, also the cost of
+a re-render after editing one turn: a cold render with a fresh clip cache, one word changed in
+one turn, and the render again (target: at most 10 % of the cold one).
 Prints a table and writes benchmarks/results/bench.json. Needs `pip install -e '.[bench]'`.
 """
 
@@ -78,28 +81,44 @@ def synthesis_alone(source: Path, engine: str, jobs: int | None) -> float:
         "items = program.running_order(plan.script, plan.cast, plan.settings)\n"
         f"jobs = {jobs} or pipeline.default_jobs(items)\n"
         "t = time.perf_counter()\n"
-        "for _ in synthesis.synthesize(items, jobs=jobs): pass\n"
+        "for _ in synthesis.synthesize(items, jobs=jobs, rate=pipeline.program_rate(items)): pass\n"
         "print(time.perf_counter() - t)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return round(float(out.stdout.strip().splitlines()[-1]), 2)
 
 
-def encoding_alone(seconds: float) -> float:
-    """Seconds to MP3-encode `seconds` of mono 24 kHz program, as the render does."""
-    import numpy as np
+def encoding_alone(mp3: Path) -> float:
+    """Seconds to MP3-encode the rendered program again (its decoded PCM), as the render does."""
+    import soundfile
 
     from broadcast.export.audio import AudioWriter
 
-    rate = 24000
-    chunk = (np.random.default_rng(0).standard_normal(rate * 10) * 0.05).astype(np.float32)
+    samples, rate = soundfile.read(str(mp3), dtype="float32")
     with tempfile.TemporaryDirectory() as tmp:
         writer = AudioWriter(Path(tmp) / "x.mp3", "mp3", rate, 1)
         start = time.perf_counter()
-        for _ in range(int(seconds // 10) + 1):
-            writer.write(chunk)
+        for at in range(0, len(samples), rate * 10):
+            writer.write(samples[at: at + rate * 10])
         writer.commit()
         return round(time.perf_counter() - start, 2)
+
+
+def edit_cost(source: Path, engine: str, folder: Path, jobs: int | None) -> dict:
+    """A cold render with a fresh cache, then the same after editing one turn."""
+    env = {**os.environ, "BROADCAST_CACHE_DIR": str(folder / f"edit-cache-{engine}")}
+
+    def render(transcript: Path) -> dict:
+        return measure([sys.executable, "-m", "broadcast.cli", "render", str(transcript), "-o", str(folder / "edit.mp3"),
+                        "--engine", engine, "--quiet", "--json", *(["--jobs", str(jobs)] if jobs else [])], env)
+
+    cold = render(source)
+    edited = folder / f"{source.stem}-edited.txt"
+    edited.write_text(source.read_text(encoding="utf-8").replace(" the ", " this ", 1), encoding="utf-8")
+    warm = render(edited)
+    hits = json.loads(warm["stdout"])
+    return {"cold_s": cold["wall_s"], "edited_s": warm["wall_s"], "edited_over_cold": round(warm["wall_s"] / cold["wall_s"], 3),
+            "edited_misses": hits["cache_misses"], "edited_hits": hits["cache_hits"]}
 
 
 def main() -> None:
@@ -108,6 +127,7 @@ def main() -> None:
     parser.add_argument("--engine", action="append", help="espeak, neural (default: both)")
     parser.add_argument("--skip-naive", action="store_true")
     parser.add_argument("--jobs", type=int, default=None, help="passed to render (default: its own choice)")
+    parser.add_argument("--edit", action="store_true", help="also measure a re-render after editing one turn")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "bench.json")
     args = parser.parse_args()
     engines = args.engine or ["espeak", "neural"]
@@ -128,11 +148,13 @@ def main() -> None:
                 row = {"n": n, "engine": engine, "audio_min": round(audio_s / 60, 1), **ours,
                        "realtime_x": round(audio_s / ours["wall_s"], 1),
                        "synthesis_s": synthesis_alone(source, engine, args.jobs),
-                       "encoding_s": encoding_alone(audio_s)}
+                       "encoding_s": encoding_alone(folder / f"{engine}.mp3")}
                 row["wall_over_synthesis"] = round(ours["wall_s"] / row["synthesis_s"], 2)
                 if naive is not None:
                     row.update(naive_wall_s=naive["wall_s"], naive_peak_rss_mb=naive["peak_rss_mb"],
                                speedup_vs_naive=round(naive["wall_s"] / ours["wall_s"], 1))
+                if args.edit:
+                    row.update(edit_cost(source, engine, folder, args.jobs))
                 rows.append(row)
                 print(json.dumps(row), flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -143,13 +165,13 @@ def main() -> None:
 def table(rows: list[dict]) -> str:
     head = ("| engine | N | audio (min) | wall (s) | × real time | peak RSS tree (MB) | peak PSS tree (MB) | "
             "synthesis alone (s) | wall / synthesis | MP3 encoding alone (s) | naive wall (s) | naive peak (MB) | "
-            "speed-up |")
+            "speed-up | edit one turn / cold |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in rows:
         lines.append(f"| {r['engine']} | {r['n']} | {r['audio_min']} | {r['wall_s']} | {r['realtime_x']} | "
                      f"{r['peak_rss_mb']} | {r['peak_pss_mb']} | {r['synthesis_s']} | {r['wall_over_synthesis']} | "
                      f"{r['encoding_s']} | {r.get('naive_wall_s', '')} | {r.get('naive_peak_rss_mb', '')} | "
-                     f"{r.get('speedup_vs_naive', '')} |")
+                     f"{r.get('speedup_vs_naive', '')} | {r.get('edited_over_cold', '')} |")
     return "\n".join(lines)
 
 

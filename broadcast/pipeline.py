@@ -181,6 +181,8 @@ def render(source: str | Path, output: str | Path | None = None, voices: str | P
         raise
     finally:
         reporter.finish()
+    if clip_cache is not None:
+        clip_cache.prune()
     timeline_path = path.with_name(f"{path.stem}.timeline.json")
     export.write_text(timeline_path, export.timeline_json(timeline))
     written = [timeline_path] + [export.write_sidecar(name, timeline, path) for name in sidecars]

@@ -10,6 +10,7 @@ stays bounded however long the program is.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -28,6 +29,7 @@ SHAPE_VERSION = 1  # bump when mixing.shape changes what it makes
 AHEAD_PER_WORKER = 4
 SHUTDOWN_GRACE_S = 3.0  # a clip takes well under a second; a hung engine longer
 CLIP_TIMEOUT_S = 300.0  # per clip, generous: a hung engine is stopped rather than waited on forever
+CACHE_LIMIT_MB = 2048  # the default; BROADCAST_CACHE_MB sets another (about 3 hours of speech a GB)
 
 
 def clip_key(voice: Voice, text: str, rate: int) -> str:
@@ -42,12 +44,15 @@ def clip_key(voice: Voice, text: str, rate: int) -> str:
 
 class ClipCache:
     """Shaped clips on disk by key. An entry carries a digest of its contents: a torn or corrupt
-    file is a miss (and is re-made), never played. Writes go to a temporary file, then `os.replace`."""
+    file is a miss (and is re-made), never played. Writes go to a temporary file, then `os.replace`.
+    A hit refreshes the entry's time, and `prune` removes the least recently used entries once
+    the cache is over its limit."""
 
     _HEAD = struct.Struct("<IddII")  # rate, loudness, true peak, samples, limiter points
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, limit_bytes: int | None = None):
         self.root = root
+        self.limit_bytes = limit_bytes if limit_bytes is not None else default_cache_limit()
         self.hits = self.misses = 0
 
     def _path(self, key: str) -> Path:
@@ -59,7 +64,29 @@ class ClipCache:
             self.misses += 1
         else:
             self.hits += 1
+            with contextlib.suppress(OSError):
+                os.utime(self._path(key))  # recently used: the last to be pruned
         return clip
+
+    def prune(self) -> int:
+        """Remove the least recently used entries until the cache is within 90 % of its limit
+        (so that the next render does not prune again at once); returns the bytes removed."""
+        entries = []
+        for path in self.root.glob("??/*.clip"):
+            with contextlib.suppress(OSError):
+                stat = path.stat()
+                entries.append((stat.st_mtime, stat.st_size, path))
+        total = sum(size for _, size, _ in entries)
+        if total <= self.limit_bytes:
+            return 0
+        removed = 0
+        for _, size, path in sorted(entries):
+            if total - removed <= self.limit_bytes * 0.9:
+                break
+            with contextlib.suppress(OSError):  # another render may have removed it already
+                path.unlink()
+                removed += size
+        return removed
 
     def _read(self, key: str) -> Shaped | None:
         import numpy as np
@@ -103,6 +130,17 @@ class ClipCache:
                 os.unlink(tmp)
             except (OSError, UnboundLocalError):
                 pass
+
+
+def default_cache_limit() -> int:
+    from .errors import UsageError
+
+    value = os.environ.get("BROADCAST_CACHE_MB", str(CACHE_LIMIT_MB))
+    try:
+        megabytes = float(value)
+    except ValueError:
+        raise UsageError(f"BROADCAST_CACHE_MB={value!r} is not a number of megabytes") from None
+    return int(max(0.0, megabytes) * 2**20)
 
 
 def default_cache_dir() -> Path:

@@ -3,6 +3,8 @@ heals."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from broadcast.models import Item, Voice
@@ -104,3 +106,33 @@ def test_a_cached_clip_comes_back_whole(tmp_path):
 
 def test_clean_strips_control_characters():
     assert clean("a\x00b\x07c\u200b d\n\te") == "a b c d e"
+
+
+def test_the_cache_keeps_to_its_limit_dropping_the_least_recently_used(tmp_path):
+    import os
+
+    texts = [f"entry number {n} with a few words" for n in range(6)]
+    cache = ClipCache(tmp_path, limit_bytes=10**9)
+    list(synthesize(items_of(texts, ("a",)), cache=cache))
+    entries = {text: path for text in texts
+               for path in tmp_path.rglob(f"{clip_key(items_of([text], ('a',))[0].voice, text, 24000)}.clip")}
+    for age, text in enumerate(texts):  # entry 0 the oldest
+        os.utime(entries[text], (1_000_000 + age, 1_000_000 + age))
+    size = max(p.stat().st_size for p in entries.values())
+    cache = ClipCache(tmp_path, limit_bytes=int(size * 4.2))
+    list(synthesize(items_of([texts[0]], ("a",)), cache=cache))  # a hit: entry 0 is now the newest
+    assert cache.prune() > 0
+    kept = {text for text, path in entries.items() if path.exists()}
+    assert texts[0] in kept and texts[5] in kept and texts[1] not in kept
+    assert sum(p.stat().st_size for p in tmp_path.rglob("*.clip")) <= size * 4.2 * 0.9
+    assert ClipCache(tmp_path, limit_bytes=10**9).prune() == 0, "nothing to do under the limit"
+
+
+def test_a_cache_limit_that_is_not_a_number_is_a_usage_error(monkeypatch):
+    import pytest
+
+    from broadcast.errors import UsageError
+
+    monkeypatch.setenv("BROADCAST_CACHE_MB", "lots")
+    with pytest.raises(UsageError, match="BROADCAST_CACHE_MB"):
+        ClipCache(Path("/nonexistent"))

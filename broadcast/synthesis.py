@@ -187,7 +187,7 @@ def synthesize(items: tuple[Item, ...], jobs: int = 1, cache: ClipCache | None =
             cache.put(keys[i], clip)
         return clip
 
-    if jobs <= 1:
+    if jobs <= 1 or not _workers_can_start():
         for i, text, voice in work:
             if voice is None or not text:
                 yield None
@@ -239,6 +239,16 @@ def synthesize(items: tuple[Item, ...], jobs: int = 1, cache: ClipCache | None =
             if isinstance(result, cf.Future):
                 result.cancel()
         _shutdown(pool)
+
+
+def _workers_can_start() -> bool:
+    """A worker re-imports the main module from its file; a program read from standard input
+    (`python -`) has none (its `__file__` is "<stdin>"), so there synthesis stays in-process."""
+    import sys
+
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    return getattr(main, "__spec__", None) is not None or path is None or os.path.exists(path)
 
 
 def _wait(future, timeout_s: float):

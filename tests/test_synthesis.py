@@ -136,3 +136,17 @@ def test_a_cache_limit_that_is_not_a_number_is_a_usage_error(monkeypatch):
     monkeypatch.setenv("BROADCAST_CACHE_MB", "lots")
     with pytest.raises(UsageError, match="BROADCAST_CACHE_MB"):
         ClipCache(Path("/nonexistent"))
+
+
+def test_a_program_read_from_standard_input_can_ask_for_workers(tmp_path):
+    import subprocess
+    import sys
+
+    program = ("from broadcast.synthesis import synthesize\n"
+               "from tests.test_synthesis import items_of\n"
+               "clips = list(synthesize(items_of(['one two', 'three four five']), jobs=2))\n"
+               "print(len(clips), all(c.samples.size for c in clips))\n")
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-"], input=program, capture_output=True, text=True, cwd=root, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["2", "True"]

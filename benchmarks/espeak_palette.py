@@ -39,6 +39,8 @@ sys.path.insert(0, str(HERE))
 if str(ROOT) not in sys.path:
     sys.path.insert(1, str(ROOT))
 
+import listening  # noqa: E402
+
 import numpy as np
 
 from palette import DEFAULT_SEED, TEXT_DESCRIPTION, test_text
@@ -74,67 +76,25 @@ def _stem(variant: str) -> str:
 _engine = None
 
 
-def _init_worker() -> None:
-    import warnings
-
-    warnings.filterwarnings("ignore")
-    try:
-        import torch
-
-        torch.set_num_threads(1)  # one core per worker; the pool supplies the parallelism
-    except ImportError:
-        pass
-
-
-def _save(path: Path, result: dict) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(result))
-    tmp.replace(path)
-
-
-def render_and_embed(variant: str, text: str, folder: Path) -> dict:
-    import soundfile
-
-    import listening
-
-    done = folder / f"{_stem(variant)}.json"
-    if done.exists():
-        return json.loads(done.read_text())
+def _load_engine():
     global _engine
     if _engine is None:
         from broadcast import engines
 
         _engine = engines.get("espeak")
+    return _engine
+
+
+def render_and_embed(variant: str, text: str, folder: Path) -> dict:
     from broadcast.models import Voice
 
     base = base_of(variant)
     voice = Voice(f"espeak:{base}", "espeak", base, rate_wpm=RATE_WPM)
-    started = time.perf_counter()
-    clip = _engine.synthesize(text, voice)
-    synth_s = time.perf_counter() - started
-    duration = len(clip.samples) / clip.sample_rate
-    soundfile.write(str(folder / f"{_stem(variant)}.wav"), clip.samples, clip.sample_rate, subtype="FLOAT")
-    result = {
-        "variant": variant,
-        "rtf": round(duration / synth_s, 1),
-        "duration_s": round(duration, 2),
-        "embedding": [round(float(v), 6) for v in listening.embed(clip.samples, clip.sample_rate)],
-    }
-    _save(done, result)
-    return result
+    return listening.measure_voice(_load_engine(), voice, text, folder, _stem(variant), {"variant": variant})
 
 
 def add_wer(variant: str, text: str, folder: Path) -> dict:
-    import listening
-
-    done = folder / f"{_stem(variant)}.json"
-    result = json.loads(done.read_text())
-    if "wer" not in result:
-        hypothesis = listening.transcribe(*listening.read_audio(folder / f"{_stem(variant)}.wav"))
-        result["wer"] = round(listening.wer(text, hypothesis), 4)
-        result["hypothesis"] = hypothesis
-        _save(done, result)
-    return result
+    return listening.measure_wer(folder, _stem(variant), text)
 
 
 # --------------------------------------------------------------------------------------------
@@ -168,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     names = variants()
 
     started = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=args.jobs, initializer=_init_worker) as pool:
+    with ProcessPoolExecutor(max_workers=args.jobs, initializer=listening.init_worker) as pool:
         print(f"rendering and embedding {len(names)} candidates ...", file=sys.stderr, flush=True)
         cands = list(pool.map(render_and_embed, names, [text] * len(names), [folder] * len(names)))
         embedded_s = time.perf_counter() - started

@@ -23,7 +23,9 @@ from __future__ import annotations
 import argparse
 import functools
 import itertools
+import json
 import re
+import time
 import sys
 import warnings
 from pathlib import Path
@@ -214,6 +216,56 @@ def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
 
     data, rate = soundfile.read(str(path), dtype="float32", always_2d=False)
     return data, int(rate)
+
+
+# -- measuring voices (the palette scripts; in worker processes, cached as <stem>.json + .wav) --
+
+def init_worker() -> None:
+    """One core per worker process: the pool supplies the parallelism."""
+    warnings.filterwarnings("ignore")
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
+
+
+def save_json(path: Path, result: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(result))
+    tmp.replace(path)
+
+
+def measure_voice(engine, voice, text: str, folder: Path, stem: str, fields: dict) -> dict:
+    """Synthesize `text` once with `voice`, keep the audio, and record `fields` with the real-time
+    factor, the duration and the speaker embedding (read back from the cache when there)."""
+    import soundfile
+
+    done = folder / f"{stem}.json"
+    if done.exists():
+        return json.loads(done.read_text())
+    started = time.perf_counter()
+    clip = engine.synthesize(text, voice)
+    synth_s = time.perf_counter() - started
+    duration = len(clip.samples) / clip.sample_rate
+    soundfile.write(str(folder / f"{stem}.wav"), clip.samples, clip.sample_rate, subtype="FLOAT")
+    result = {**fields, "rtf": round(duration / synth_s, 1), "duration_s": round(duration, 2),
+              "embedding": [round(float(v), 6) for v in embed(clip.samples, clip.sample_rate)]}
+    save_json(done, result)
+    return result
+
+
+def measure_wer(folder: Path, stem: str, text: str) -> dict:
+    """Transcribe a measured voice's kept audio and record its word error rate (once)."""
+    done = folder / f"{stem}.json"
+    result = json.loads(done.read_text())
+    if "wer" not in result:
+        hypothesis = transcribe(*read_audio(folder / f"{stem}.wav"))
+        result["wer"] = round(wer(text, hypothesis), 4)
+        result["hypothesis"] = hypothesis
+        save_json(done, result)
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:

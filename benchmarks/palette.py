@@ -46,6 +46,8 @@ sys.path.insert(0, str(HERE))
 if str(ROOT) not in sys.path:
     sys.path.insert(1, str(ROOT))
 
+import listening  # noqa: E402
+
 import numpy as np
 
 MEASURE_VERSION = 2  # bump when listening.py's measures change: invalidates the cache
@@ -129,18 +131,6 @@ def _is_heart(c: dict) -> bool:
 _engine = None
 
 
-def _init_worker() -> None:
-    import warnings
-
-    warnings.filterwarnings("ignore")
-    try:
-        import torch
-
-        torch.set_num_threads(1)  # one core per worker; the pool supplies the parallelism
-    except ImportError:
-        pass
-
-
 def _load_engine():
     global _engine
     if _engine is None:
@@ -152,57 +142,20 @@ def _load_engine():
     return _engine
 
 
-def _save(path: Path, result: dict) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(result))
-    tmp.replace(path)
-
-
 def render_and_embed(pitch: float, formant: float, tilt: float, text: str, folder: Path) -> dict:
     """Synthesize one candidate, keep its audio, measure its real-time factor and embedding."""
-    import soundfile
     from broadcast.models import Voice
 
-    import listening
-
-    stem = _stem(pitch, formant, tilt)
-    done = folder / f"{stem}.json"
-    if done.exists():
-        return json.loads(done.read_text())
     extra = {"tilt": tilt} if tilt else {}
     voice = Voice(id="neural:heart~candidate", engine="neural", base="heart", pitch=pitch, formant=formant,
                   rate_wpm=165, **extra)
-    engine = _load_engine()
-    started = time.perf_counter()
-    clip = engine.synthesize(text, voice)
-    synth_s = time.perf_counter() - started
-    duration = len(clip.samples) / clip.sample_rate
-    soundfile.write(str(folder / f"{stem}.wav"), clip.samples, clip.sample_rate, subtype="FLOAT")
-    result = {
-        "pitch": pitch,
-        "formant": formant,
-        **extra,
-        "rtf": round(duration / synth_s, 1),
-        "duration_s": round(duration, 2),
-        "embedding": [round(float(v), 6) for v in listening.embed(clip.samples, clip.sample_rate)],
-    }
-    _save(done, result)
-    return result
+    return listening.measure_voice(_load_engine(), voice, text, folder, _stem(pitch, formant, tilt),
+                                   {"pitch": pitch, "formant": formant, **extra})
 
 
 def add_wer(candidate: dict, text: str, folder: Path) -> dict:
     """Transcribe one candidate's cached audio and record its WER."""
-    import listening
-
-    stem = _stem(candidate["pitch"], candidate["formant"], candidate.get("tilt", 0.0))
-    done = folder / f"{stem}.json"
-    result = json.loads(done.read_text())
-    if "wer" not in result:
-        hypothesis = listening.transcribe(*listening.read_audio(folder / f"{stem}.wav"))
-        result["wer"] = round(listening.wer(text, hypothesis), 4)
-        result["hypothesis"] = hypothesis
-        _save(done, result)
-    return result
+    return listening.measure_wer(folder, _stem(candidate["pitch"], candidate["formant"], candidate.get("tilt", 0.0)), text)
 
 
 # --------------------------------------------------------------------------------------------
@@ -342,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     folder.mkdir(parents=True, exist_ok=True)
 
     started = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=args.jobs, initializer=_init_worker) as pool:
+    with ProcessPoolExecutor(max_workers=args.jobs, initializer=listening.init_worker) as pool:
         print(f"rendering and embedding {len(grid)} candidates ...", file=sys.stderr, flush=True)
         candidates = list(pool.map(render_and_embed, *zip(*grid), [text] * len(grid), [folder] * len(grid)))
         embedded_s = time.perf_counter() - started

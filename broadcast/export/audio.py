@@ -31,8 +31,6 @@ class AudioWriter:
     QUEUE_CHUNKS = 8
 
     def __init__(self, path: Path, audio_format: str, rate: int, channels: int, kbps: int = MP3_KBPS):
-        import soundfile
-
         prepare_folder(path)
         self.path, self.format = path, audio_format
         fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")

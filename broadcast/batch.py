@@ -81,6 +81,7 @@ class Task:
     engine: str | None
     version: str
     key: str
+    workdir: str | None = None  # where to make the render's temporary folder (None: the system's)
 
 
 @dataclass(frozen=True)
@@ -254,7 +255,7 @@ def render_task(task: Task) -> Outcome:
                        worker=worker)
     started = time.perf_counter()
     recorder = _Recorder()
-    with _RENDER_LOCK, tempfile.TemporaryDirectory(prefix="broadcast-batch-") as tmp:
+    with _RENDER_LOCK, tempfile.TemporaryDirectory(prefix="broadcast-batch-", dir=task.workdir) as tmp:
         folder = Path(tmp)
         source = folder / "in" / PurePosixPath(task.name).name
         source.parent.mkdir()
@@ -287,6 +288,9 @@ class _LocalPool:
         self.window = 2 * jobs
         self.pool = None
         self.owner: dict = {}  # future → its pool: a broken pool's late failures must not end its successor
+        # the renders' temporary folders go in one folder of ours, removed at the end: a worker
+        # killed mid-render (out of memory, a crashing engine) cannot remove its own
+        self.workroot: str | None = None
 
     def _executor(self):
         import concurrent.futures as cf
@@ -299,7 +303,12 @@ class _LocalPool:
 
     def submit(self, task: Task):
         import concurrent.futures as cf
+        import dataclasses
+        import tempfile
 
+        if self.workroot is None:
+            self.workroot = tempfile.mkdtemp(prefix="broadcast-batch-")
+        task = dataclasses.replace(task, workdir=self.workroot)
         if self.jobs == 1:
             future: cf.Future = cf.Future()
             try:
@@ -330,8 +339,12 @@ class _LocalPool:
             raise _WorkerLost from None
 
     def close(self) -> None:
+        import shutil
+
         if self.pool is not None:
             self.pool.shutdown(wait=False, cancel_futures=True)
+        if self.workroot is not None:
+            shutil.rmtree(self.workroot, ignore_errors=True)
 
 
 class _DaskCluster:

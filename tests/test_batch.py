@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -351,10 +352,17 @@ def test_a_transcript_that_kills_its_worker_process_fails_alone(tmp_path, monkey
                                             f"{'Words then CRASH here.' if n == 1 else 'Thank you.'}\n")
     voices = tmp_path / "v.yaml"
     voices.write_text('engine: faulty\nroles:\n  narrator: {voice: "beeper:low"}\n')
+    system_tmp = Path(tempfile.gettempdir())
+    before = set(system_tmp.glob("broadcast-*"))
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     try:
         result = run([root], tmp_path / "out", voices=voices, jobs=2)
     finally:
         engines._entry_points.cache_clear()
         engines.get.cache_clear()
+    left = list(scratch.glob("broadcast-*")) + sorted(set(system_tmp.glob("broadcast-*")) - before)
+    assert not left, "the killed renders' temporary folders are removed too"
     assert [e.status for e in result.entries] == ["rendered", "failed", "rendered"]
     assert result.exit_code == 5 and "worker process rendering it died" in result.failed[0].error

@@ -137,6 +137,13 @@ def test_usage_errors_exit_2(short_transcript):
     assert run("render").exit_code == 2
 
 
+def test_a_cache_limit_that_is_not_a_number_exits_2(short_transcript, tmp_path, monkeypatch):
+    monkeypatch.setenv("BROADCAST_CACHE_MB", "lots")
+    result = run("render", str(short_transcript), "--engine", "silence", "-o", str(tmp_path / "x.mp3"))
+    assert result.exit_code == 2 and "BROADCAST_CACHE_MB='lots' is not a number" in result.stderr
+    assert not (tmp_path / "x.mp3").exists()
+
+
 def test_init_writes_a_starter_and_will_not_overwrite(tmp_path):
     path = tmp_path / "voices.yaml"
     assert run("init", str(path)).exit_code == 0

@@ -128,16 +128,6 @@ def test_the_cache_keeps_to_its_limit_dropping_the_least_recently_used(tmp_path)
     assert ClipCache(tmp_path, limit_bytes=10**9).prune() == 0, "nothing to do under the limit"
 
 
-def test_a_cache_limit_that_is_not_a_number_is_a_usage_error(monkeypatch):
-    import pytest
-
-    from broadcast.errors import UsageError
-
-    monkeypatch.setenv("BROADCAST_CACHE_MB", "lots")
-    with pytest.raises(UsageError, match="BROADCAST_CACHE_MB"):
-        ClipCache(Path("/nonexistent"))
-
-
 def test_a_program_read_from_standard_input_can_ask_for_workers(tmp_path):
     import subprocess
     import sys

@@ -186,12 +186,28 @@ def limit(samples: np.ndarray, ceiling_dbtp: float = CEILING_DBTP) -> np.ndarray
 def limit_at(samples: np.ndarray, at: np.ndarray, values: np.ndarray, ceiling: float) -> tuple[np.ndarray, float]:
     """Limit `samples` whose oversampled magnitudes at points `at` are `values`; return the result
     and its peak at those points. The gain is the minimum of what each point needs over ±4 ms,
-    smoothed over 4 ms, so it is at most what every point needs and never changes abruptly."""
-    need = np.ones(len(samples), np.float32)
-    need[at] = np.minimum(1.0, ceiling / np.maximum(values, 1e-12)) * 0.995
+    smoothed over 4 ms, so it is at most what every point needs and never changes abruptly.
+    It differs from 1 only near the points, so only the stretches around them are computed."""
+    need = np.minimum(1.0, ceiling / np.maximum(values, 1e-12)).astype(np.float32) * np.float32(0.995)
+    hold = need < 1.0
+    at, need = at[hold], need[hold]
+    if not len(at):
+        return samples, float(values.max(initial=0.0))
     window = 96  # 4 ms at 24 kHz: attack and release
-    gain = moving_average(running_min(need, 2 * window + 1), window + 1)
-    return (samples * gain).astype(np.float32), float((values * gain[at]).max(initial=0.0))
+    reach = 2 * window  # beyond this from every point the gain is exactly 1
+    starts, ends = np.maximum(at - reach, 0), np.minimum(at + reach + 1, len(samples))
+    breaks = np.flatnonzero(starts[1:] > ends[:-1]) + 1  # `at` is sorted: stretches in order
+    out = samples.astype(np.float32, copy=True)
+    gain_at = np.ones(len(at), np.float32)
+    for first, last in zip(np.concatenate([[0], breaks]), np.concatenate([breaks, [len(at)]])):
+        lo, hi = starts[first], ends[last - 1]
+        local = np.ones(hi - lo, np.float32)
+        local[at[first:last] - lo] = need[first:last]
+        gain = moving_average(running_min(local, 2 * window + 1), window + 1)
+        out[lo:hi] *= gain
+        gain_at[first:last] = gain[at[first:last] - lo]
+    peak = max(float((values[hold] * gain_at).max()), float(values[~hold].max(initial=0.0)))
+    return out, peak
 
 
 def running_min(x: np.ndarray, size: int) -> np.ndarray:

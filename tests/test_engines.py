@@ -136,6 +136,18 @@ def test_hibari_still_has_the_shape_we_rely_on():
     assert [o.shape for o in outputs[:5]] == [(1, 601, frames)] * 5 and outputs[5].shape == (1, frames)
 
 
+def test_the_main_process_checks_the_neural_engine_without_loading_it():
+    """`check` finds onnxruntime and the model file without importing hibari (which brings
+    onnxruntime and scipy into the process that only mixes), where hibari itself would find it."""
+    probe = ("import sys; from broadcast import engines; engine = engines.get('neural'); engine.check(); "
+             "print(engine.version, 'hibari' in sys.modules, 'onnxruntime' in sys.modules, 'scipy' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["0.2.1", "False", "False", "False"], done.stderr
+    from hibari.voices import VOICES, voice_path
+
+    assert VOICES["heart"].get("bundled") and Path(voice_path("heart", download_missing=False)).is_file()
+
+
 def test_the_transform_path_matches_its_pinned_output():
     pinned = json.loads((HERE / "fixtures" / "neural_fingerprint.json").read_text())
     engine = engines.get("neural")

@@ -6,8 +6,9 @@ import numpy as np
 import pyloudnorm
 import pytest
 
-from broadcast.mixing import (CEILING_DBTP, TRUE_PEAK_PHASES, LoudnessMeter, chime, fade, level, limit, master, mix,
-                              moving_average, running_min, sample_peaks, shape, target_lufs, trim, true_peak)
+from broadcast.mixing import (CEILING_DBTP, TRUE_PEAK_PHASES, LoudnessMeter, chime, fade, level, limit, limit_at,
+                              master, mix, moving_average, running_min, sample_peaks, shape, target_lufs, trim,
+                              true_peak)
 from broadcast.models import Clip, Item, Voice
 
 RATE = 24000
@@ -74,6 +75,18 @@ def test_running_min_and_moving_average_match_their_definitions():
         assert np.array_equal(running_min(x, size), np.array(slow, np.float32))
     edge = np.pad(x, 48, mode="edge")
     assert np.allclose(moving_average(x, 97), [edge[i: i + 97].mean() for i in range(len(x))], atol=1e-5)
+
+
+def test_the_limiter_computes_only_near_its_points_what_it_would_everywhere():
+    x = speechlike(3, 7) * 2
+    ceiling = 10 ** (CEILING_DBTP / 20)
+    peaks = sample_peaks(x, ceiling)
+    at = np.flatnonzero(peaks > ceiling * 0.8)  # some points need holding down, some do not
+    limited, _ = limit_at(x, at, peaks[at], ceiling)
+    need = np.ones(len(x), np.float32)
+    need[at] = np.minimum(1.0, ceiling / peaks[at]) * 0.995
+    everywhere = x * moving_average(running_min(need, 193), 97)
+    assert np.allclose(limited, everywhere, atol=1e-6)
 
 
 def test_a_shaped_clip_is_mastered_to_its_gain_under_the_ceiling():

@@ -9,6 +9,8 @@ version and the contact is kept in `_render_ids` alone (tests/test_neural.py pin
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from ..errors import EngineError
@@ -87,11 +89,12 @@ class NeuralEngine(Engine):
     transforms = TRANSFORMS
 
     def __init__(self) -> None:
-        try:
-            import hibari
-        except Exception as exc:
-            raise EngineError(f"the neural engine needs hibari-tts: {exc} (pip install hibari-tts==0.2.1)") from exc
-        self.version = hibari.__version__
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:  # the version without importing hibari: it brings onnxruntime and scipy (0.4 s)
+            self.version = version("hibari-tts")
+        except PackageNotFoundError:
+            raise EngineError("the neural engine needs hibari-tts (pip install hibari-tts==0.2.1)") from None
         self._loaded = None
 
     @property
@@ -107,13 +110,21 @@ class NeuralEngine(Engine):
         return self._loaded
 
     def check(self) -> None:
-        """The model file and onnxruntime are there. Not loading the model here keeps ~200 MB
-        out of the main process, which only mixes while workers synthesize."""
-        try:
-            import onnxruntime  # noqa: F401
-            from hibari.voices import voice_path
+        """onnxruntime and the bundled model file are there, found without importing anything:
+        the main process only mixes while workers synthesize, so it stays free of the model
+        (~200 MB), onnxruntime and scipy. (hibari 0.2.1's layout: assets/voices.json names the
+        bundled file; tests/test_engines.py checks that layout.)"""
+        import importlib.util
+        import json
 
-            voice_path("heart", download_missing=False)
+        try:
+            spec = importlib.util.find_spec("hibari")
+            if importlib.util.find_spec("onnxruntime") is None:
+                raise ImportError("onnxruntime is not installed")
+            assets = Path(spec.origin).parent / "assets"
+            heart = json.loads((assets / "voices.json").read_text(encoding="utf-8"))["heart"]
+            if not (assets / heart["file"]).is_file():
+                raise FileNotFoundError(assets / heart["file"])
         except Exception as exc:
             raise EngineError(f"the neural engine could not load its model: {exc}") from None
 

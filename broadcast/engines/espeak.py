@@ -53,7 +53,7 @@ def _load_library() -> str:
 
 class EspeakEngine(Engine):
     name = "espeak"
-    parallel = False  # hundreds of times real time: a worker process would cost more than it saves
+    parallel = False  # hundreds of times real time: workers save less than they cost (pipeline.default_jobs)
     sample_rate = 22050
 
     def __init__(self) -> None:

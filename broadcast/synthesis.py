@@ -58,6 +58,10 @@ class ClipCache:
     def _path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.clip"
 
+    def has(self, key: str) -> bool:
+        """An entry is there (whether it is whole is known only when it is read)."""
+        return self._path(key).is_file()
+
     def get(self, key: str) -> Shaped | None:
         clip = self._read(key)
         if clip is None:
@@ -187,6 +191,8 @@ def synthesize(items: tuple[Item, ...], jobs: int = 1, cache: ClipCache | None =
             cache.put(keys[i], clip)
         return clip
 
+    if cache is not None:  # workers only for what the cache lacks: one edited turn needs none
+        jobs = min(jobs, sum(not cache.has(key) for key in keys.values()))
     if jobs <= 1 or not _workers_can_start():
         for i, text, voice in work:
             if voice is None or not text:

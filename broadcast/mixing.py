@@ -1,12 +1,14 @@
 """Clips → one mastered program, streamed: pacing, cue chimes, levelling, true-peak limiting.
 
-Every clip is brought to the program format once, at the door (resampled with soxr), trimmed of
-the engine's own leading and trailing silence, levelled to the program's loudness target and
-limited to the true-peak ceiling, faded at both ends (no clicks), and handed on with the pause
-before it. Nothing accumulates: the program exists only in the sink, so memory stays flat and
-time linear however long the transcript. Levelling each clip to the target makes voices match
-and puts the whole program at the target without a second pass; the streaming BS.1770 meter
-below reports what was actually achieved.
+In two halves. `shape` is each clip's own work, done in the worker that made it: resample to the
+program rate (soxr), trim the engine's leading and trailing silence, measure its loudness, and
+find the points whose oversampled peak could pass the ceiling. `mix` is the rest, in order, in
+the main process: each clip at the gain that levels it to the target, limited at those points,
+faded at both ends (no clicks), and written with the pause before it. Nothing accumulates: the
+program exists only in the sink, so memory stays flat and time linear however long the
+transcript. Levelling each clip makes voices match and puts the program at the target without
+a second pass; a streaming meter (libebur128) reports what was achieved and steers the small
+correction that keeps the program on target.
 
 Targets (DESIGN.md, "Audio standards"): −19 LUFS integrated for mono, −16 LUFS for stereo,
 true peak at most −1.5 dBTP after MP3 encoding (we limit at −3.5 dBTP before it: 64 kb/s LAME
@@ -85,7 +87,7 @@ TRUE_PEAK_PHASES = np.array([_PHASE_0, _PHASE_1, _PHASE_1[::-1], _PHASE_0[::-1]]
 # no phase can make a value larger than this many times the largest sample under the filter
 _PHASE_BOUND = float(np.abs(TRUE_PEAK_PHASES).sum(axis=1).max())
 _TAPS = TRUE_PEAK_PHASES.shape[1]
-_CORRELATE = np.ascontiguousarray(TRUE_PEAK_PHASES[:, ::-1].T)  # (taps, phases): a matrix product
+_CORRELATE = np.ascontiguousarray(TRUE_PEAK_PHASES[:, ::-1].T)  # [tap, phase]: the weights of x[i - 6 + tap]
 _GATHER = 65536  # points interpolated at once: bounds the temporary arrays to a few MB
 
 

@@ -119,8 +119,9 @@ class NeuralEngine(Engine):
 
         try:
             spec = importlib.util.find_spec("hibari")
-            if importlib.util.find_spec("onnxruntime") is None:
-                raise ImportError("onnxruntime is not installed")
+            for name, found in (("hibari-tts", spec), ("onnxruntime", importlib.util.find_spec("onnxruntime"))):
+                if found is None:
+                    raise ImportError(f"{name} is not installed")
             assets = Path(spec.origin).parent / "assets"
             heart = json.loads((assets / "voices.json").read_text(encoding="utf-8"))["heart"]
             if not (assets / heart["file"]).is_file():

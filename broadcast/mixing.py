@@ -27,8 +27,11 @@ from .models import Clip, Item, Segment, Shaped
 
 PROGRAM_RATE = 24000
 FADE_MS = 5
-TRIM_FLOOR_DB = -40.0  # relative to the clip's loudest 10 ms: quieter edges are the engine's silence
-TRIM_KEEP_MS = 10  # of that silence kept at each end, so soft consonants are not clipped
+#: Relative to the clip's loudest 10 ms, quieter edges are the engine's silence. Engines pad with
+#: digital silence (below -95 dB); a word's soft onset (the f of "fighters", the w of "with") sits
+#: 35-60 dB down, so -40 cut it and the recogniser heard "writers" (benchmarks/casting.py).
+TRIM_FLOOR_DB = -55.0
+TRIM_KEEP_MS = 30  # kept beyond the floor at each end: the attack of the onset below it
 CEILING_DBTP = -3.5
 TARGET_PER_CHANNEL_LUFS = -19.0  # mono −19; stereo −16 is −19 in each channel
 DRIFT_LIMIT_DB = 3.0

@@ -25,7 +25,7 @@ from .errors import EngineError
 from .models import Item, Shaped, Voice
 
 CACHE_FORMAT = b"BCLIP2\x00\x00"
-SHAPE_VERSION = 1  # bump when mixing.shape changes what it makes
+SHAPE_VERSION = 2  # bump when mixing.shape changes what it makes
 AHEAD_PER_WORKER = 4
 SHUTDOWN_GRACE_S = 3.0  # a clip takes well under a second; a hung engine longer
 CLIP_TIMEOUT_S = 300.0  # per clip, generous: a hung engine is stopped rather than waited on forever

@@ -6,7 +6,7 @@ import numpy as np
 import pyloudnorm
 import pytest
 
-from broadcast.mixing import (CEILING_DBTP, TRUE_PEAK_PHASES, LoudnessMeter, chime, fade, level, limit, limit_at,
+from broadcast.mixing import (CEILING_DBTP, TRIM_KEEP_MS, TRUE_PEAK_PHASES, LoudnessMeter, chime, fade, level, limit, limit_at,
                               master, mix, moving_average, running_min, sample_peaks, shape, target_lufs, trim,
                               true_peak)
 from broadcast.models import Clip, Item, Voice
@@ -116,8 +116,18 @@ def test_trim_removes_engine_silence_but_keeps_the_sound():
     sound = tone(1.0)
     padded = np.concatenate([np.zeros(RATE // 2, np.float32), sound, np.zeros(RATE, np.float32)])
     trimmed = trim(padded, RATE)
-    assert len(sound) <= len(trimmed) <= len(sound) + int(0.03 * RATE)
+    assert len(sound) <= len(trimmed) <= len(sound) + int((2 * TRIM_KEEP_MS + 20) / 1000 * RATE)
     assert trim(np.zeros(RATE, np.float32), RATE).size == 0
+
+
+def test_trim_keeps_a_soft_onset_before_the_loud_part():
+    """A fricative 45 dB under the vowel (the f of "fighters") is speech, not engine silence."""
+    rng = np.random.default_rng(0)
+    vowel = tone(0.5)  # power 0.3² / 2
+    onset = (rng.standard_normal(RATE // 10) * 0.3 / np.sqrt(2) * 10 ** (-45 / 20)).astype(np.float32)
+    word = np.concatenate([np.zeros(RATE // 4, np.float32), onset, vowel])
+    trimmed = trim(word, RATE)
+    assert len(onset) + len(vowel) <= len(trimmed) <= len(onset) + len(vowel) + int(0.05 * RATE)
 
 
 def test_fades_leave_no_step_at_the_ends():

@@ -138,3 +138,24 @@ def test_any_structure_loads_or_fails_cleanly(data):
         loads(yaml.safe_dump(data))
     except VoicesError as exc:
         assert "\n" not in str(exc)
+
+
+def test_the_starter_files_commented_examples_work_when_uncommented(tmp_path):
+    """A producer uncomments the examples in voices.yaml: every voice they name must exist."""
+    import re
+
+    from broadcast import pipeline
+
+    shipped = (ROOT / "voices.yaml").read_text()
+    blocks = re.findall(r"^# (?:roles|speakers):\n(?:#   .*\n)+", shipped, re.MULTILINE)
+    lexicon = re.findall(r"^  # (\w[\w.]*: .*)$", shipped, re.MULTILINE)
+    assert len(blocks) == 2 and lexicon
+    examples = "".join(re.sub(r"^# ?", "", block, flags=re.MULTILINE) for block in blocks)
+    uncommented = shipped.replace("lexicon:\n", "lexicon:\n" + "".join(f"  {entry}\n" for entry in lexicon))
+    path = tmp_path / "voices.yaml"
+    path.write_text(uncommented + examples)
+    seed = ROOT / "seeds" / "newscast.txt"
+    plan = pipeline.plan(seed, voices=path, engine="neural")
+    assert plan.settings.roles and plan.settings.speakers
+    assert plan.cast.voice_for("Host").id == "neural:heart"
+    assert plan.cast.voice_for("Gideon Marsh").id == "espeak:gmw/en-us+miguel"

@@ -16,6 +16,7 @@ import json
 import os
 import struct
 import tempfile
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,6 +28,7 @@ from .models import Item, Shaped, Voice
 CACHE_FORMAT = b"BCLIP2\x00\x00"
 SHAPE_VERSION = 2  # bump when mixing.shape changes what it makes
 AHEAD_PER_WORKER = 4
+AHEAD_IN_PROCESS = 4  # clips synthesized ahead of the mix when there are no workers
 SHUTDOWN_GRACE_S = 3.0  # a clip takes well under a second; a hung engine longer
 CLIP_TIMEOUT_S = 300.0  # per clip, generous: a hung engine is stopped rather than waited on forever
 CACHE_LIMIT_MB = 2048  # the default; BROADCAST_CACHE_MB sets another (about 3 hours of speech a GB)
@@ -194,11 +196,17 @@ def synthesize(items: tuple[Item, ...], jobs: int = 1, cache: ClipCache | None =
     if cache is not None:  # workers only for what the cache lacks: one edited turn needs none
         jobs = min(jobs, sum(not cache.has(key) for key in keys.values()))
     if jobs <= 1 or not _workers_can_start():
-        for i, text, voice in work:
-            if voice is None or not text:
-                yield None
-            else:
-                yield cached(i) or store(i, _synthesize(text, voice, rate))
+        def one_by_one() -> Iterator[Shaped | None]:
+            for i, text, voice in work:
+                if voice is None or not text:
+                    yield None
+                else:
+                    with _ENGINE_THREAD:
+                        clip = cached(i) or store(i, _synthesize(text, voice, rate))
+                    yield clip
+
+        for i, clip in enumerate(_ahead(one_by_one(), AHEAD_IN_PROCESS)):
+            yield clip
             if on_clip:
                 on_clip(i)
         return
@@ -245,6 +253,60 @@ def synthesize(items: tuple[Item, ...], jobs: int = 1, cache: ClipCache | None =
             if isinstance(result, cf.Future):
                 result.cancel()
         _shutdown(pool)
+
+
+#: Held while an engine runs in this process: a render whose consumer stopped early may still be
+#: finishing a clip on its thread when the next render starts, and eSpeak must not run twice at once.
+_ENGINE_THREAD = threading.Lock()
+
+
+def _ahead(produce: Iterator, size: int) -> Iterator:
+    """Run `produce` on one thread of its own, up to `size` items ahead of the consumer. eSpeak's C
+    code, LAME and most of numpy release the GIL, so in-process synthesis overlaps the main
+    thread's mixing and the encoder's thread (2-core figures in README, "Speed and memory").
+    An exception in `produce` is raised in the consumer; a consumer that stops (an error, Ctrl-C)
+    stops the thread after its current item."""
+    import queue
+
+    done = object()
+    handoff: queue.Queue = queue.Queue(maxsize=max(1, size))
+    stop = threading.Event()
+
+    def offer(entry: tuple) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(entry, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        try:
+            for value in produce:
+                if not offer((value, None)):
+                    return
+            offer((done, None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            offer((done, exc))
+        finally:
+            produce.close()
+
+    thread = threading.Thread(target=run, name="broadcast-synthesis", daemon=True)
+    thread.start()
+    try:
+        while True:
+            try:  # short slices: the main thread must notice signals (see _wait)
+                value, error = handoff.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if value is done:
+                if error is not None:
+                    raise error
+                return
+            yield value
+    finally:
+        stop.set()  # the producer notices within 0.2 s, or when its current item is made
 
 
 def _workers_can_start() -> bool:

@@ -6,9 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+from broadcast.errors import EngineError
 from broadcast.models import Item, Voice
-from broadcast.synthesis import ClipCache, clean, clip_key, synthesize
+from broadcast.synthesis import ClipCache, _ahead, clean, clip_key, synthesize
 
 
 def items_of(texts: list[str], voice_ids=("a", "b")) -> tuple[Item, ...]:
@@ -140,3 +142,47 @@ def test_a_program_read_from_standard_input_can_ask_for_workers(tmp_path):
     done = subprocess.run([sys.executable, "-"], input=program, capture_output=True, text=True, cwd=root, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["2", "True"]
+
+
+def test_in_process_synthesis_runs_ahead_on_one_thread_in_order():
+    """The in-process path makes clips on its own thread while the caller mixes: same clips, same
+    order, every one made on one thread that is not the caller's (eSpeak must stay on one)."""
+    import threading
+
+    made_on = []
+    source = (made_on.append(threading.get_ident()) or n for n in range(50))
+    assert list(_ahead(source, 3)) == list(range(50))
+    assert len(set(made_on)) == 1 and made_on[0] != threading.get_ident()
+
+
+def test_an_engine_error_on_the_synthesis_thread_reaches_the_caller():
+    def failing():
+        yield 1
+        raise EngineError("the engine broke")
+
+    got = []
+    with pytest.raises(EngineError, match="the engine broke"):
+        for value in _ahead(failing(), 2):
+            got.append(value)
+    assert got == [1]
+
+
+def test_a_caller_that_stops_early_stops_the_synthesis_thread():
+    import threading
+    import time
+
+    made = []
+
+    def endless():
+        while True:
+            made.append(1)
+            yield len(made)
+
+    stream = _ahead(endless(), 2)
+    assert next(stream) == 1
+    stream.close()
+    deadline = time.monotonic() + 5
+    while any(t.name == "broadcast-synthesis" for t in threading.enumerate()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(t.name == "broadcast-synthesis" for t in threading.enumerate())
+    assert len(made) <= 1 + 2 + 1  # the one taken, a full queue, the one it was offering

@@ -152,7 +152,7 @@ def gender_hints(script: Script) -> dict[str, str]:
 
 def first_name_genders(first_names: set[str]) -> dict[str, str]:
     """gender-guesser's table of first names ('male'/'mostly_male' and the like), read for just
-    these names: the whole table costs about a second and 22 MB, a filtered read 50 ms and nothing."""
+    these names: the whole table costs about a second and 22 MB, a filtered read 0.1 s and nothing."""
     if not first_names:
         return {}
     import gender_guesser.detector
@@ -165,7 +165,10 @@ def first_name_genders(first_names: set[str]) -> dict[str, str]:
             with open(filename, encoding="utf-8") as table:
                 for line in table:
                     parts = line.split(maxsplit=2)
-                    if len(parts) > 1 and {parts[1].lower().replace("+", sep) for sep in ("", " ", "-")} & wanted:
+                    if len(parts) < 2:
+                        continue
+                    key = parts[1].lower()  # "jean+pierre" stands for Jean Pierre, Jean-Pierre, Jeanpierre
+                    if key in wanted if "+" not in key else {key.replace("+", s) for s in ("", " ", "-")} & wanted:
                         self._eat_name_line(line.strip())
 
     detector = Detector(case_sensitive=False)

@@ -106,7 +106,7 @@ def encoding_alone(mp3: Path) -> float:
 
 def edit_cost(source: Path, engine: str, folder: Path, jobs: int | None) -> dict:
     """A cold render with a fresh cache, then the same after editing one turn."""
-    env = {**os.environ, "BROADCAST_CACHE_DIR": str(folder / f"edit-cache-{engine}")}
+    env = {**os.environ, "BROADCAST_CACHE_DIR": str(folder / f"edit-cache-{engine}-{source.stem}")}  # cold: fresh per N
 
     def render(transcript: Path) -> dict:
         return measure([sys.executable, "-m", "broadcast.cli", "render", str(transcript), "-o", str(folder / "edit.mp3"),

@@ -11,6 +11,10 @@ the default cast, then from the MP3 and its timeline measures:
    (the timeline splits the program at its pauses) against the segment's text (target ≤ 0.15
    with the default cast, ≤ 0.65 with --engine espeak).
 
+With --each-voice, every voice of the engine's automatic palette instead reads the whole of the
+first transcript alone (each turn transcribed as one piece, as above): the word error rate each
+voice would give the program, on more text than the palette benchmark's two paragraphs.
+
 Needs the benchmark extra: pip install -e '.[bench]' (see benchmarks/README.md).
 """
 
@@ -59,13 +63,61 @@ def measure(transcript: Path, engine: str | None, folder: Path) -> dict:
     }
 
 
+def voice_wer(transcript: Path, voice_id: str) -> dict:
+    """One voice reads every speech turn of `transcript`; its word error rate over all of them."""
+    from broadcast import engines, mixing, pipeline, program
+    from broadcast.casting import automatic_palette
+
+    listening.init_worker()
+    chosen = pipeline.plan(transcript)
+    items = program.running_order(chosen.script, chosen.cast, chosen.settings, "never")
+    c = next(c for tier in automatic_palette(chosen.engine) for c in tier if c.id == voice_id)
+    from broadcast.models import Voice
+
+    voice = Voice(c.id, c.engine, c.base, c.pitch, c.formant, chosen.settings.rate_wpm, 1.0, c.tilt)
+    engine = engines.get(voice.engine)
+    turns: dict[int, list] = {}
+    for item in items:
+        if item.kind == "speech":
+            turns.setdefault(item.turn, []).append(item)
+    reference, hypothesis = [], []
+    for parts in turns.values():
+        gap = np.zeros(int(engine.sample_rate * 0.3), np.float32)
+        audio = np.concatenate([np.concatenate([mixing.shape(engine.synthesize(i.spoken, voice),
+                                                             engine.sample_rate).samples, gap]) for i in parts])
+        reference.append(" ".join(i.text for i in parts))
+        hypothesis.append(listening.transcribe(audio, engine.sample_rate))
+    return {"voice": voice_id, "words": len(listening.normalize(" ".join(reference)).split()),
+            "wer": round(listening.wer(" ".join(reference), " ".join(hypothesis)), 3)}
+
+
+def each_voice(transcript: Path, engine: str | None, out: Path | None) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    from broadcast import pipeline
+    from broadcast.casting import automatic_palette
+
+    palette = automatic_palette(pipeline.plan(transcript, engine=engine).engine)[0][:10]  # the ten clearest
+    with ProcessPoolExecutor(2) as pool:
+        rows = list(pool.map(voice_wer, [transcript] * len(palette), [c.id for c in palette]))
+    print(f"\n{transcript.name}, each voice alone:")
+    for row in rows:
+        print(f"  {row['wer']:.3f}  {row['voice']}  ({row['words']} words)")
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps({"transcript": transcript.name, "each_voice": rows}, indent=1) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("transcripts", nargs="*", type=Path)
     parser.add_argument("--engine", default=None, help="default: the default cast (neural voices)")
     parser.add_argument("--out", type=Path, default=None, help="write the figures as JSON here")
+    parser.add_argument("--each-voice", action="store_true", help="WER of every palette voice reading the whole text")
     args = parser.parse_args()
     transcripts = args.transcripts or [p for p in DEFAULTS if p.exists()]
+    if args.each_voice:
+        return each_voice(transcripts[0], args.engine, args.out)
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for transcript in transcripts:

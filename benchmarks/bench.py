@@ -10,7 +10,9 @@ real-time factor, and the ratio to the naive reference. Also the irreducible par
 synthesis of every clip (with the per-clip shaping the workers do; no mixing, no encoding) and
 MP3 encoding of the finished program's PCM (our render, decoded). With --edit, also the cost of
 a re-render after editing one turn: a cold render with a fresh clip cache, one word changed in
-one turn, and the render again (target: at most 10 % of the cold one).
+one turn, and the render again (target: at most 10 % of the cold one). The edit is measured on a
+variant whose repetitions differ ("Part 2. ..."), since with its cache on a render makes a
+repeated text once.
 Prints a table and writes benchmarks/results/bench.json. Needs `pip install -e '.[bench]'`.
 """
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -30,15 +33,33 @@ ROOT = HERE.parent
 EXAMPLE = ROOT.parent / "shared" / "seed" / "npr_raqqa.txt"
 
 
-def repeated(n: int, folder: Path) -> Path:
-    """The example N times over, as one transcript (its chrome once at the top, footer at the end)."""
+def repeated(n: int, folder: Path, unique: bool = False) -> Path:
+    """The example N times over, as one transcript (its chrome once at the top, footer at the end).
+    `unique`: every paragraph of repetition k starts "Part k." so no two clips are the same text
+    (a render with its cache on makes a repeated text once, which would flatter a cold render)."""
     source = EXAMPLE if EXAMPLE.exists() else ROOT / "seeds" / "newscast.txt"
     text = source.read_text(encoding="utf-8")
     lines = text.splitlines()
     body_start = next(i for i, line in enumerate(lines) if len(line.split()) > 12)
     head, body = "\n".join(lines[:body_start]), "\n".join(lines[body_start:])
-    path = folder / f"example-x{n}.txt"
-    path.write_text(head + "\n" + "\n\n".join([body] * n) + "\n", encoding="utf-8")
+
+    def part(k: int) -> str:
+        if not unique:
+            return body
+        marked = []
+        for line in body.splitlines():
+            label, colon, words = line.partition(": ")
+            if not (colon and len(label) < 40 and label.upper() == label):
+                label, words = "", line
+            cue = re.match(r"\([^)]*\)\.?\s*", words)  # "(Through interpreter)" stays first
+            lead = cue.group() if cue else ""
+            if words[len(lead):].strip():
+                words = f"{lead}Part {k}. {words[len(lead):]}"
+            marked.append(f"{label}: {words}" if label else words)
+        return "\n".join(marked)
+
+    path = folder / f"example-x{n}{'-unique' if unique else ''}.txt"
+    path.write_text(head + "\n" + "\n\n".join(part(k + 1) for k in range(n)) + "\n", encoding="utf-8")
     return path
 
 
@@ -104,8 +125,10 @@ def encoding_alone(mp3: Path) -> float:
         return round(time.perf_counter() - start, 2)
 
 
-def edit_cost(source: Path, engine: str, folder: Path, jobs: int | None) -> dict:
-    """A cold render with a fresh cache, then the same after editing one turn."""
+def edit_cost(n: int, engine: str, folder: Path, jobs: int | None) -> dict:
+    """A cold render with a fresh cache, then the same after editing one turn (every clip's text
+    unique, see `repeated`)."""
+    source = repeated(n, folder, unique=True)
     env = {**os.environ, "BROADCAST_CACHE_DIR": str(folder / f"edit-cache-{engine}-{source.stem}")}  # cold: fresh per N
 
     def render(transcript: Path) -> dict:
@@ -154,7 +177,7 @@ def main() -> None:
                     row.update(naive_wall_s=naive["wall_s"], naive_peak_rss_mb=naive["peak_rss_mb"],
                                speedup_vs_naive=round(naive["wall_s"] / ours["wall_s"], 1))
                 if args.edit:
-                    row.update(edit_cost(source, engine, folder, args.jobs))
+                    row.update(edit_cost(n, engine, folder, args.jobs))
                 rows.append(row)
                 print(json.dumps(row), flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -87,10 +87,10 @@ def automatic_palette(engine: str) -> list[list[_Candidate]]:
 
 def preference(name: str, role: str, palette: list[list[_Candidate]], gender: str | None = None) -> list[_Candidate]:
     """Every palette voice, in the order this speaker would take them. In each tier the most
-    intelligible voices (up to BEST_PER_TIER, only `clear` ones) are dealt round-robin into the role families. A speaker tries, in order:
-    voices of their likely gender before others, their role's family before the rest, and within
-    those a place fixed by their name; then the tier's remaining voices in order of
-    intelligibility; then the next tier."""
+    intelligible voices (up to BEST_PER_TIER, `clear` ones only) are dealt round-robin into the
+    role families. A speaker tries, in order: voices of their likely gender before others, their
+    role's family before the rest, and within those a place fixed by their name; then the tier's
+    remaining voices in order of intelligibility; then the next tier."""
     ordered: list[_Candidate] = []
     family = FAMILIES.index(role) if role in FAMILIES else FAMILIES.index("guest")
     for tier in palette:
@@ -244,11 +244,11 @@ def cast(script: Script, settings: Settings, engine: str) -> Cast:
         raise VoicesError(f"ran out of distinct voices for {name!r}")
 
     # someone heard only through an interpreter is heard in the voice-over's voice: it is cast
-    # before their own (which no turn uses), so it gets the clearer voice
+    # before their own (which no turn uses), so it gets the clearer voice; an override still wins
     interpreted = [s for s in script.speakers if any(t.interpreted and t.speaker == s.name for t in script.turns)]
-    only_interpreted = {s.name for s in interpreted if settings.interpreted_from != "speaker" and all(
-        t.interpreted for t in script.turns if t.speaker == s.name and t.kind == "speech")}
-    order = [s for s in order if s.name not in only_interpreted] + [s for s in order if s.name in only_interpreted]
+    only_interpreted = {s.name for s in interpreted if settings.interpreted_from != "speaker"
+                        and not getattr(settings.speaker(s.name), "voices", None)
+                        and all(t.interpreted for t in script.turns if t.speaker == s.name and t.kind == "speech")}
 
     def cast_speaker(speaker) -> None:
         override = settings.speaker(speaker.name)

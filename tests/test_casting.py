@@ -189,3 +189,13 @@ def test_someone_heard_only_through_an_interpreter_gets_the_clearer_voice_for_th
     alone = cast(script_of(names, roles), Settings(), "espeak")
     assert result.voice_for("Cy Guest", interpreted=True) == alone.voice_for("Cy Guest")
     assert result.voice_for("Cy Guest") != alone.voice_for("Cy Guest")
+
+
+def test_an_override_for_someone_heard_only_through_an_interpreter_still_wins():
+    names, roles = ["Ann Host", "Bo Reporter", "Cy Guest"], ["host", "reporter", "guest"]
+    alone = cast(script_of(names, roles), Settings(), "espeak")
+    wanted = alone.voice_for("Ann Host").id  # the voice the host would take automatically
+    settings = loads(f'speakers:\n  "Cy Guest": {{voice: "{wanted}"}}\n')
+    result = cast(script_of(names, roles, interpreted={"Cy Guest"}), settings, "espeak")
+    assert result.voice_for("Cy Guest").id == wanted
+    assert result.voice_for("Ann Host").id != wanted

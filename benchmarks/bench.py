@@ -1,6 +1,6 @@
 """Speed and memory of a render against the naive reference, as the transcript grows.
 
-    python benchmarks/bench.py [--n 1 5 10 20 40] [--engine espeak] [--engine neural] [--skip-naive]
+    python benchmarks/bench.py [--n 1 5 10 20 40] [--engine espeak] [--engine neural] [--skip-naive] [--repeat 3]
 
 Renders the example transcript repeated N times with `broadcast render` (a fresh process, no
 cache) and, in the same run, the naive reference (benchmarks/naive.py). For each N: wall time,
@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -64,26 +65,37 @@ def repeated(n: int, folder: Path, unique: bool = False) -> Path:
 
 
 def measure(command: list[str], env: dict | None = None) -> dict:
-    """Run a command; wall time and peak memory of its whole process tree."""
+    """Run a command; wall time and peak memory of its whole process tree. Resident size is
+    sampled every 20 ms (cheap: /proc/PID/statm); the proportional size every 0.5 s, because
+    reading /proc/PID/smaps of four 600 MB processes every 20 ms took a fifth of a core from the
+    render being measured."""
     import psutil
 
     start = time.perf_counter()
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     root = psutil.Process(proc.pid)
     peak_rss = peak_pss = 0
+    next_pss = 0.0
     while proc.poll() is None:
+        full = time.perf_counter() >= next_pss
         rss = pss = 0
         try:
             for p in [root, *root.children(recursive=True)]:
                 try:
-                    info = p.memory_full_info()
+                    if full:
+                        info = p.memory_full_info()
+                        pss += info.pss
+                    else:
+                        info = p.memory_info()
                     rss += info.rss
-                    pss += info.pss
                 except (psutil.NoSuchProcess, psutil.AccessDenied):
                     pass
         except psutil.NoSuchProcess:
             break
-        peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
+        if full:
+            next_pss = time.perf_counter() + 0.5
+            peak_pss = max(peak_pss, pss)
+        peak_rss = max(peak_rss, rss)
         time.sleep(0.02)
     stdout, stderr = proc.communicate()
     wall = time.perf_counter() - start
@@ -151,6 +163,8 @@ def main() -> None:
     parser.add_argument("--skip-naive", action="store_true")
     parser.add_argument("--jobs", type=int, default=None, help="passed to render (default: its own choice)")
     parser.add_argument("--edit", action="store_true", help="also measure a re-render after editing one turn")
+    parser.add_argument("--repeat", type=int, default=1, help="run render and synthesis alone this many times; "
+                        "report medians (this machine's speed wanders by ±20 %%)")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "bench.json")
     args = parser.parse_args()
     engines = args.engine or ["espeak", "neural"]
@@ -164,14 +178,22 @@ def main() -> None:
             if not args.skip_naive:
                 naive = measure([sys.executable, str(HERE / "naive.py"), str(source), str(folder / "naive.mp3")])
             for engine in engines:
-                ours = measure([sys.executable, "-m", "broadcast.cli", "render", str(source), "-o",
-                                str(folder / f"{engine}.mp3"), "--engine", engine, "--no-cache", "--quiet", "--json",
-                                *(["--jobs", str(args.jobs)] if args.jobs else [])], env)
-                audio_s = json.loads(ours.pop("stdout"))["duration_s"]
+                runs, synthesis = [], []
+                for _ in range(args.repeat):  # alternated, so a slow spell of the machine hits both
+                    runs.append(measure([sys.executable, "-m", "broadcast.cli", "render", str(source), "-o",
+                                         str(folder / f"{engine}.mp3"), "--engine", engine, "--no-cache", "--quiet",
+                                         "--json", *(["--jobs", str(args.jobs)] if args.jobs else [])], env))
+                    synthesis.append(synthesis_alone(source, engine, args.jobs))
+                ours = {"wall_s": statistics.median(r["wall_s"] for r in runs),
+                        "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+                        "peak_pss_mb": max(r["peak_pss_mb"] for r in runs)}
+                audio_s = json.loads(runs[0]["stdout"])["duration_s"]
                 row = {"n": n, "engine": engine, "audio_min": round(audio_s / 60, 1), **ours,
                        "realtime_x": round(audio_s / ours["wall_s"], 1),
-                       "synthesis_s": synthesis_alone(source, engine, args.jobs),
+                       "synthesis_s": statistics.median(synthesis),
                        "encoding_s": encoding_alone(folder / f"{engine}.mp3")}
+                if args.repeat > 1:
+                    row.update(runs=args.repeat, wall_each_s=[r["wall_s"] for r in runs], synthesis_each_s=synthesis)
                 row["wall_over_synthesis"] = round(ours["wall_s"] / row["synthesis_s"], 2)
                 if naive is not None:
                     row.update(naive_wall_s=naive["wall_s"], naive_peak_rss_mb=naive["peak_rss_mb"],

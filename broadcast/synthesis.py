@@ -124,18 +124,20 @@ class ClipCache:
             np.ascontiguousarray(clip.samples, "<f4").tobytes(), np.ascontiguousarray(clip.peak_at, "<i4").tobytes(),
             np.ascontiguousarray(clip.peak_values, "<f4").tobytes()])
         path = self._path(key)
+        tmp = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".clip")
             with os.fdopen(fd, "wb") as f:
                 f.write(CACHE_FORMAT + hashlib.sha256(body).digest() + body)
             os.replace(tmp, path)
+            tmp = None
         except OSError:
-            # a full or read-only cache must not fail the render: the clip is still played
-            try:
-                os.unlink(tmp)
-            except (OSError, UnboundLocalError):
-                pass
+            pass  # a full or read-only cache must not fail the render: the clip is still played
+        finally:  # also on Ctrl-C or SIGTERM in the middle of the write
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
 
 
 def default_cache_limit() -> int:

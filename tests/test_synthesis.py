@@ -106,6 +106,22 @@ def test_a_cached_clip_comes_back_whole(tmp_path):
         assert np.array_equal(getattr(back, field), getattr(made, field)), field
 
 
+def test_an_interrupt_while_a_clip_is_stored_leaves_no_temporary_file(tmp_path, monkeypatch):
+    """SIGTERM becomes an exception wherever the main thread is, also inside `put`."""
+    import os
+
+    cache = ClipCache(tmp_path)
+    (clip,) = synthesize(items_of(["several words of speech"]))
+
+    def interrupted(*_args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        cache.put("0" * 64, clip)
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+
+
 def test_clean_strips_control_characters():
     assert clean("a\x00b\x07c\u200b d\n\te") == "a b c d e"
 

@@ -63,17 +63,15 @@ def measure(transcript: Path, engine: str | None, folder: Path) -> dict:
     }
 
 
-def voice_wer(transcript: Path, voice_id: str) -> dict:
-    """One voice reads every speech turn of `transcript`; its word error rate over all of them."""
+def voice_wer(transcript: Path, c) -> dict:
+    """One palette voice (a casting candidate) reads every speech turn of `transcript`; its word
+    error rate over all of them."""
     from broadcast import engines, mixing, pipeline, program
-    from broadcast.casting import automatic_palette
+    from broadcast.models import Voice
 
     listening.init_worker()
     chosen = pipeline.plan(transcript)
     items = program.running_order(chosen.script, chosen.cast, chosen.settings, "never")
-    c = next(c for tier in automatic_palette(chosen.engine) for c in tier if c.id == voice_id)
-    from broadcast.models import Voice
-
     voice = Voice(c.id, c.engine, c.base, c.pitch, c.formant, chosen.settings.rate_wpm, 1.0, c.tilt)
     engine = engines.get(voice.engine)
     turns: dict[int, list] = {}
@@ -87,7 +85,7 @@ def voice_wer(transcript: Path, voice_id: str) -> dict:
                                                              engine.sample_rate).samples, gap]) for i in parts])
         reference.append(" ".join(i.text for i in parts))
         hypothesis.append(listening.transcribe(audio, engine.sample_rate))
-    return {"voice": voice_id, "words": len(listening.normalize(" ".join(reference)).split()),
+    return {"voice": c.id, "words": len(listening.normalize(" ".join(reference)).split()),
             "wer": round(listening.wer(" ".join(reference), " ".join(hypothesis)), 3)}
 
 
@@ -99,7 +97,7 @@ def each_voice(transcript: Path, engine: str | None, out: Path | None) -> None:
 
     palette = automatic_palette(pipeline.plan(transcript, engine=engine).engine)[0][:10]  # the ten clearest
     with ProcessPoolExecutor(2) as pool:
-        rows = list(pool.map(voice_wer, [transcript] * len(palette), [c.id for c in palette]))
+        rows = list(pool.map(voice_wer, [transcript] * len(palette), palette))
     print(f"\n{transcript.name}, each voice alone:")
     for row in rows:
         print(f"  {row['wer']:.3f}  {row['voice']}  ({row['words']} words)")

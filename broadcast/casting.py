@@ -272,8 +272,9 @@ def cast(script: Script, settings: Settings, engine: str) -> Cast:
         taken.add(voice.id)
         castings.append(Casting(speaker.name, speaker.role, voice, reason))
 
+    deferred = [s for s in order if s.name in only_interpreted]
     for speaker in order:
-        if speaker.name not in only_interpreted:
+        if speaker not in deferred:
             cast_speaker(speaker)
     interpreters: list[tuple[str, Voice]] = []
     for speaker in interpreted:
@@ -291,9 +292,8 @@ def cast(script: Script, settings: Settings, engine: str) -> Cast:
             voice, _ = from_palette(f"interpreter for {speaker.name}", "interpreter", hints.get(speaker.name), family)
         taken.add(voice.id)
         interpreters.append((speaker.name, voice))
-    for speaker in order:
-        if speaker.name in only_interpreted:
-            cast_speaker(speaker)
+    for speaker in deferred:
+        cast_speaker(speaker)
 
     narrator_family = settings.role("narrator")
     if narrator_family is not None and narrator_family.voices:

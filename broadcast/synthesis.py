@@ -203,8 +203,11 @@ def synthesize(items: tuple[Item, ...], jobs: int = 1, cache: ClipCache | None =
                 if voice is None or not text:
                     yield None
                 else:
-                    with _ENGINE_THREAD:
-                        clip = cached(i) or store(i, _synthesize(text, voice, rate))
+                    clip = cached(i)
+                    if clip is None:
+                        with _ENGINE_THREAD:
+                            clip = _synthesize(text, voice, rate)
+                        store(i, clip)
                     yield clip
 
         for i, clip in enumerate(_ahead(one_by_one(), AHEAD_IN_PROCESS)):

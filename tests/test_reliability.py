@@ -99,7 +99,8 @@ def test_an_interrupted_render_leaves_the_old_output_and_a_sound_cache(tmp_path,
     env = {**os.environ, "BROADCAST_CACHE_DIR": str(cache)}
     proc = run_cli("render", str(source), "-o", str(out), "--engine", "espeak", "--jobs", "2", env=env)
     deadline = time.monotonic() + 60
-    while not list(cache.rglob("*.clip")) and time.monotonic() < deadline:
+    # interrupt once a first clip is stored whole (".tmp-*.clip" is one still being written)
+    while not [p for p in cache.rglob("*.clip") if not p.name.startswith(".tmp-")] and time.monotonic() < deadline:
         time.sleep(0.05)
     proc.send_signal(sig)
     try:

@@ -157,7 +157,10 @@ def test_the_transform_path_matches_its_pinned_output():
         assert len(clip.samples) == want["samples"], name
         x = clip.samples[: len(clip.samples) // 2400 * 2400].reshape(-1, 2400).astype(np.float64)
         rms = np.sqrt((x ** 2).mean(axis=1))
-        assert np.allclose(rms, want["rms_per_100ms"], atol=2e-4), name
+        # within 10 %: onnxruntime's kernels differ by processor (AVX2 vs AVX-512), and on another
+        # machine the same versions moved this envelope by up to 4.5 %; a changed transform moves
+        # it by 40 % and more (heart against deep)
+        assert np.allclose(rms, want["rms_per_100ms"], rtol=0.1, atol=1e-3), name
 
 
 def test_neural_synthesis_is_reproducible_and_transforms_differ():

@@ -249,21 +249,21 @@ def voices(
 
 
 def _preview(text: str, voice_id: str | None, engine: str | None) -> Path:
-    from . import export, mixing
+    from . import engines, export, mixing
     from .casting import resolve_spec
-    from .export.audio import AudioWriter
     from .config import Settings, parse_voice_id
+    from .export.audio import AudioWriter, encoding
+    from .pipeline import Finisher
 
     spec = parse_voice_id(voice_id or f"{engine or 'neural'}:heart")
     voice = resolve_spec(spec, None, Settings(), "preview")
-    from . import engines
-
     clip = engines.get(voice.engine).synthesize(" ".join(text.split()) or "Hello.", voice)
-    samples = mixing.level(mixing.trim(mixing.to_program_rate(clip), mixing.PROGRAM_RATE), mixing.PROGRAM_RATE, -19.0)
+    finish = Finisher(mixing.PROGRAM_RATE, encoding("wav", mixing.PROGRAM_RATE, 1))
+    piece = finish(clip)
     path = Path("out") / f"voice-{export.slug(voice.id)}.wav"
-    writer = AudioWriter(path, "wav", mixing.PROGRAM_RATE, 1)
-    writer.write(mixing.limit(samples))
-    writer.commit()
+    writer = AudioWriter(path, "wav", finish.encoding)
+    writer.piece(piece)
+    writer.commit(piece.samples)
     return path
 
 

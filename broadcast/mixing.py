@@ -1,14 +1,20 @@
-"""Clips → one mastered program, streamed: pacing, cue chimes, levelling, true-peak limiting.
+"""Clips → one mastered program: levelling, true-peak limiting, pacing, cue chimes, the meter.
 
-In two halves. `shape` is each clip's own work, done in the worker that made it: resample to the
-program rate (soxr), trim the engine's leading and trailing silence, measure its loudness, and
-find the points whose oversampled peak could pass the ceiling. `mix` is the rest, in order, in
-the main process: each clip at the gain that levels it to the target, limited at those points,
-faded at both ends (no clicks), and written with the pause before it. Nothing accumulates: the
-program exists only in the sink, so memory stays flat and time linear however long the
-transcript. Levelling each clip makes voices match and puts the program at the target without
-a second pass; a streaming meter (libebur128) reports what was achieved and steers the small
-correction that keeps the program on target.
+In two halves. `master` is each clip's own work, done in the worker that made it: resample to
+the program rate (soxr), trim the engine's leading and trailing silence, level it so that its
+BS.1770 gating blocks measure the target, limit the oversampled peaks to the ceiling, fade both
+ends (no clicks), and keep the blocks' powers for the program's meter. A clip's master depends
+on the clip alone, so it is cached with it and an edited turn changes nothing else. `join` is
+the rest, in order, in the main process: pieces written with the pause before each, segment
+times taken from where each piece's sound lands, and the program's integrated loudness gated
+over every piece's blocks. Nothing accumulates: memory stays flat and time linear however long
+the transcript.
+
+Why level each clip by its blocks with the silence around it: the program's loudness is the
+mean power of its gating blocks (400 ms, every 100 ms) above the gates, and the blocks that
+overlap a clip's edges and the pause next to it count. A clip levelled by those same blocks puts
+its share of the program on the target, so the whole lands there with no program-wide
+correction (which would carry an edit of one turn into the gain of every later one).
 
 Targets (DESIGN.md, "Audio standards"): −19 LUFS integrated for mono, −16 LUFS for stereo,
 true peak at most −1.5 dBTP after MP3 encoding (we limit at −3.5 dBTP before it: 64 kb/s LAME
@@ -18,12 +24,13 @@ timeline are those of the mastered program before encoding.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
-from .models import Clip, Item, Segment, Shaped
+from .models import Clip, Item, Piece, Segment
 
 PROGRAM_RATE = 24000
 FADE_MS = 5
@@ -34,8 +41,10 @@ TRIM_FLOOR_DB = -55.0
 TRIM_KEEP_MS = 30  # kept beyond the floor at each end: the attack of the onset below it
 CEILING_DBTP = -3.5
 TARGET_PER_CHANNEL_LUFS = -19.0  # mono −19; stereo −16 is −19 in each channel
-DRIFT_LIMIT_DB = 3.0
 CHIME_BELOW_SPEECH_DB = 6.0
+END_ROOM_S = 0.5  # a moment of room after the last word, as programs have
+#: Bump when `master` changes what it makes: cached pieces are keyed by it.
+MASTER_VERSION = 1
 
 
 def target_lufs(channels: int) -> float:
@@ -44,35 +53,73 @@ def target_lufs(channels: int) -> float:
 
 # -- measuring ----------------------------------------------------------------------------------
 
-class LoudnessMeter:
-    """ITU-R BS.1770-4 integrated loudness, fed in pieces, by libebur128 (the reference
-    implementation, through the `pyebur128` wheel), and the true peak of what was fed.
+# ITU-R BS.1770-4: loudness is the mean power of 400 ms gating blocks every 100 ms (K-weighted),
+# over the blocks above −70 LUFS and then above the mean of those less 10 LU.
+_ABSOLUTE_GATE_LUFS = -70.0
+_RELATIVE_GATE_LU = -10.0
 
-    Its histogram mode keeps memory constant however long the program (0.01 LU from the exact
-    figure); tests/test_mixing.py checks it against pyloudnorm."""
 
-    def __init__(self, rate: int):
-        import pyebur128
+def block_powers(samples: np.ndarray, rate: int) -> np.ndarray:
+    """The K-weighted mean-square power of every gating block that overlaps `samples`, with
+    silence around them, on a grid starting at their first sample: the blocks this sound puts
+    into any program it is joined into (those that also reach another item's sound aside).
+    Computed by libebur128 (the `pyebur128` wheel), the reference implementation."""
+    import pyebur128
 
-        self.rate = rate
-        self.seconds = 0.0
+    hop = round(rate / 10)
+    state = pyebur128.R128State(1, rate, pyebur128.MeasurementMode.MODE_M)
+    lead = np.zeros(3 * hop, np.float32)
+    state.add_frames(lead, len(lead))
+    body = np.concatenate([np.asarray(samples, np.float32), np.zeros(-len(samples) % hop + 3 * hop, np.float32)])
+    loudness = np.empty(len(body) // hop)
+    for k in range(len(loudness)):
+        state.add_frames(body[k * hop:(k + 1) * hop], hop)
+        loudness[k] = pyebur128.get_loudness_momentary(state)
+    with np.errstate(over="ignore"):
+        return np.where(np.isfinite(loudness), 10 ** ((loudness + 0.691) / 10), 0.0)
+
+
+def gated_loudness(powers: np.ndarray) -> float:
+    """Integrated loudness (LUFS) of a set of gating blocks given by their powers."""
+    powers = np.asarray(powers, np.float64)
+    powers = powers[powers > 10 ** ((_ABSOLUTE_GATE_LUFS + 0.691) / 10)]
+    if not powers.size:
+        return float("-inf")
+    kept = powers[powers > powers.mean() * 10 ** (_RELATIVE_GATE_LU / 10)]
+    return float(-0.691 + 10 * np.log10(kept.mean()))
+
+
+class ProgramMeter:
+    """The program's integrated loudness from its pieces' gating blocks, in constant memory: a
+    histogram of block loudness in 0.01 LU steps holding each step's count and summed power (as
+    libebur128's histogram mode does), and the largest true peak."""
+
+    _STEP = 0.01
+    _BINS = int(75 / _STEP)  # −70 to +5 LUFS
+
+    def __init__(self) -> None:
+        self.counts = np.zeros(self._BINS, np.int64)
+        self.sums = np.zeros(self._BINS, np.float64)
         self.peak = 0.0
-        self._state = pyebur128.R128State(1, rate, pyebur128.MeasurementMode.MODE_I
-                                          | pyebur128.MeasurementMode.MODE_HISTOGRAM)
 
-    def feed(self, samples: np.ndarray, peak: float | None = None) -> None:
-        """Measure the next piece; `peak` is its true peak when the caller already knows it."""
-        samples = np.ascontiguousarray(samples, dtype=np.float32)
-        if samples.size:
-            self._state.add_frames(samples, len(samples))
-            self.seconds += len(samples) / self.rate
-            self.peak = max(self.peak, true_peak(samples) if peak is None else peak)
+    def add(self, powers: np.ndarray, peak: float) -> None:
+        powers = np.asarray(powers, np.float64)
+        powers = powers[powers > 10 ** ((_ABSOLUTE_GATE_LUFS + 0.691) / 10)]
+        bins = np.clip(((-0.691 + 10 * np.log10(powers) - _ABSOLUTE_GATE_LUFS) / self._STEP).astype(np.int64),
+                       0, self._BINS - 1)
+        self.counts += np.bincount(bins, minlength=self._BINS)
+        self.sums += np.bincount(bins, powers, minlength=self._BINS)
+        self.peak = max(self.peak, peak)
 
     @property
     def integrated_lufs(self) -> float:
-        import pyebur128
-
-        return float(pyebur128.get_loudness_global(self._state))
+        total = self.counts.sum()
+        if not total:
+            return float("-inf")
+        gate = -0.691 + 10 * np.log10(self.sums.sum() / total) + _RELATIVE_GATE_LU
+        first = int(np.clip(np.ceil((gate - _ABSOLUTE_GATE_LUFS) / self._STEP), 0, self._BINS - 1))
+        kept = self.counts[first:].sum()
+        return float(-0.691 + 10 * np.log10(self.sums[first:].sum() / kept)) if kept else float("-inf")
 
     @property
     def true_peak_dbtp(self) -> float:
@@ -130,19 +177,7 @@ def true_peak(samples: np.ndarray) -> float:
     return float(sample_peaks(samples).max()) if np.size(samples) else 0.0
 
 
-def clip_loudness(samples: np.ndarray, rate: int) -> float:
-    """Integrated loudness of one clip; clips shorter than one gating block are repeated to fill one."""
-    block = int(0.4 * rate) + 1
-    if samples.size == 0:
-        return float("-inf")
-    if samples.size < block:
-        samples = np.tile(samples, block // samples.size + 1)
-    meter = LoudnessMeter(rate)
-    meter.feed(samples, peak=0.0)
-    return meter.integrated_lufs
-
-
-# -- shaping clips --------------------------------------------------------------------------------
+# -- mastering clips --------------------------------------------------------------------------------
 
 def to_program_rate(clip: Clip, rate: int = PROGRAM_RATE) -> np.ndarray:
     samples = np.asarray(clip.samples, dtype=np.float32)
@@ -232,46 +267,47 @@ def moving_average(x: np.ndarray, size: int) -> np.ndarray:
     return ((total[size:] - total[:-size]) / size).astype(np.float32)
 
 
-def level(samples: np.ndarray, rate: int, target: float) -> np.ndarray:
-    loudness = clip_loudness(samples, rate)
-    if not np.isfinite(loudness):
-        return samples
-    return (samples * np.float32(10 ** ((target - loudness) / 20))).astype(np.float32)
+@dataclass(frozen=True, eq=False)
+class MasteredClip:
+    """A clip as the program plays it, and what the program's meter needs of it."""
+
+    samples: np.ndarray  # float32, mono, at the program rate
+    true_peak: float  # linear
+    blocks: np.ndarray  # `block_powers` of `samples`
 
 
-def shape(clip: Clip, rate: int = PROGRAM_RATE) -> Shaped:
-    """The per-clip work that needs no other clip, done where the clip is made (in a worker):
-    resample, trim, measure loudness, and find the points the limiter might have to hold down
-    at the loudest gain `master` is expected to give (the target plus the drift correction's limit)."""
+def master(clip: Clip, rate: int = PROGRAM_RATE, aim_lufs: float = TARGET_PER_CHANNEL_LUFS) -> MasteredClip:
+    """Resample, trim, level to `aim_lufs` by the clip's own gating blocks, limit to the true-peak
+    ceiling and fade. Limiting takes loudness off a peaky clip (0.5-0.7 dB for eSpeak's quieter
+    voices, which need 9-13 dB of gain), so the gain is raised until the limited clip measures
+    the aim: by the secant method, two or three tries (a fixed step per try needed six)."""
     samples = trim(to_program_rate(clip, rate), rate)
-    loudness = clip_loudness(samples, rate)
-    threshold = 10 ** ((CEILING_DBTP - max(_loudest_gain_db(loudness), 0.0)) / 20)
-    peaks = sample_peaks(samples, threshold)
-    at = np.flatnonzero(peaks > threshold).astype(np.int32)
-    return Shaped(samples, rate, loudness, float(peaks.max(initial=0.0)), at, peaks[at])
+    loudness = gated_loudness(block_powers(samples, rate)) if samples.size else float("-inf")
+    if not np.isfinite(loudness):
+        return MasteredClip(samples, float(np.abs(samples).max(initial=0.0)), block_powers(samples, rate))
+    gain_db, tried = aim_lufs - loudness, None
+    for _ in range(4):
+        sound, peak, limited = _limited(samples * np.float32(10 ** (gain_db / 20)))
+        sound = fade(sound, rate)
+        blocks = block_powers(sound, rate)
+        reached = gated_loudness(blocks)
+        if not limited or abs(aim_lufs - reached) < 0.05:
+            break
+        slope = 1.0 if tried is None else float(np.clip((reached - tried[1]) / (gain_db - tried[0]), 0.2, 1.0))
+        tried = (gain_db, reached)
+        gain_db += (aim_lufs - reached) / slope
+    return MasteredClip(sound, peak, blocks)
 
 
-def _loudest_gain_db(loudness: float) -> float:
-    return TARGET_PER_CHANNEL_LUFS + DRIFT_LIMIT_DB - loudness if np.isfinite(loudness) else 0.0
-
-
-def master(clip: Shaped, gain_db: float) -> tuple[np.ndarray, float]:
-    """A shaped clip at its gain, limited to the true-peak ceiling and faded at both ends;
-    returns the samples and their true peak."""
-    gain = 10 ** (gain_db / 20)
+def _limited(sound: np.ndarray) -> tuple[np.ndarray, float, bool]:
+    """`sound` limited to the ceiling, its true peak, and whether the limiter had anything to do."""
     ceiling = 10 ** (CEILING_DBTP / 20)
-    sound = (clip.samples * np.float32(gain)).astype(np.float32)
-    if gain * clip.true_peak <= ceiling:
-        peak = gain * clip.true_peak
-    else:
-        if gain_db <= max(_loudest_gain_db(clip.loudness_lufs), 0.0) + 1e-6:
-            at, values = clip.peak_at, clip.peak_values * gain
-        else:  # louder than `shape` prepared for: find the points again
-            peaks = sample_peaks(sound, ceiling)
-            at = np.flatnonzero(peaks > ceiling)
-            values = peaks[at]
-        sound, peak = limit_at(sound, at, values, ceiling)
-    return fade(sound, clip.sample_rate), peak  # fades only lower samples: the peak still holds
+    peaks = sample_peaks(sound, ceiling)
+    over = np.flatnonzero(peaks > ceiling)
+    if not over.size:
+        return sound.astype(np.float32, copy=False), float(peaks.max(initial=0.0)), False
+    limited, peak = limit_at(sound, over, peaks[over], ceiling)
+    return limited, max(peak, float(peaks[peaks <= ceiling].max(initial=0.0))), True
 
 
 def chime(kind: str, rate: int = PROGRAM_RATE) -> np.ndarray:
@@ -291,66 +327,54 @@ def chime(kind: str, rate: int = PROGRAM_RATE) -> np.ndarray:
 
 # -- the program ----------------------------------------------------------------------------------
 
-class DriftCorrection:
-    """How much louder than the target the next clip should be, so the program lands on it.
+class Sink(Protocol):
+    """Where `join` puts the program (export.audio.AudioWriter): pieces, and silence made in
+    its own steps."""
 
-    Every clip levelled to the target still leaves the program below it: gating blocks that
-    straddle pauses count, and the limiter takes the tops off peaky clips. Once ten seconds are
-    measured, each clip's aim moves by the program's remaining shortfall (an integral controller,
-    at most ±3 dB), which pulls the running integrated loudness onto the target in one pass."""
+    delay: int  # decoded samples before the program's first sample (the MP3 encoder delay)
 
-    def __init__(self, target: float):
-        self.target, self.offset_db = target, 0.0
+    def piece(self, piece: Piece) -> None: ...
 
-    def next(self, meter: LoudnessMeter) -> float:
-        if meter.seconds >= 10 and np.isfinite(meter.integrated_lufs):
-            self.offset_db = float(np.clip(self.offset_db + 0.5 * (self.target - meter.integrated_lufs), -DRIFT_LIMIT_DB, DRIFT_LIMIT_DB))
-        return self.offset_db
+    def silence(self, samples: int) -> int:
+        """About `samples` of silence; returns how many were written."""
 
 
 @dataclass(frozen=True)
 class Mastered:
-    """What the mix achieved: the segments with their times, and the measured loudness."""
+    """What the join achieved: the segments with their times, and the measured loudness."""
 
     segments: tuple[Segment, ...]
+    samples: int  # the program's length
     duration_s: float
     loudness_lufs: float
     true_peak_dbtp: float
 
 
-def mix(items: tuple[Item, ...], clips: Iterable[Shaped | None], write: Callable[[np.ndarray], None],
-        channels: int = 1, rate: int = PROGRAM_RATE) -> Mastered:
-    """Join shaped clips into the program, writing as it goes; return the timeline and measurements."""
+def join(items: tuple[Item, ...], pieces: Iterable[Piece | None], sink: Sink, rate: int,
+         channels: int = 1) -> Mastered:
+    """Put the pieces in order, each after its item's pause, and time the segments by where each
+    sound lands. A pause includes the silence at the end of one piece and the start of the next
+    (an MP3 piece's encoder delay), so only the rest is written, in the sink's steps."""
+    meter = ProgramMeter()
+    position = 0  # in the sink's decoded samples, counting its delay
+    sound_end: int | None = None
+    segments: list[Segment] = []
+    for item, piece in zip(items, pieces, strict=True):
+        if piece is None or not piece.length:
+            continue
+        if sound_end is not None:
+            wanted = int(rate * item.pause_before_ms / 1000)
+            position += sink.silence(wanted - (position + piece.onset - sound_end))
+        start = position + piece.onset
+        sink.piece(piece)
+        position += piece.samples
+        sound_end = start + piece.length
+        meter.add(piece.blocks, piece.true_peak)
+        segments.append(Segment(len(segments), (start - sink.delay) / rate, (sound_end - sink.delay) / rate,
+                                item.speaker, item.role, item.kind, item.voice.id if item.voice else None,
+                                item.text, item.line, item.turn))
+    samples = (sound_end - sink.delay if sound_end is not None else 0) + int(rate * END_ROOM_S)
     # the program is mono, copied to every channel: BS.1770 sums channel powers, so a stereo copy
     # measures 3 dB louder than its mono source, and −16 LUFS stereo is −19 LUFS per channel
-    channel_gain_db = 10 * np.log10(channels)
-    target = TARGET_PER_CHANNEL_LUFS
-    meter = LoudnessMeter(rate)
-    drift = DriftCorrection(target)
-    position = 0
-    segments: list[Segment] = []
-
-    def emit(samples: np.ndarray, peak: float) -> None:
-        nonlocal position
-        if samples.size:
-            meter.feed(samples, peak)
-            write(samples if channels == 1 else np.repeat(samples[:, None], 2, axis=1))
-            position += len(samples)
-
-    for item, clip in zip(items, clips, strict=True):
-        if item.chime is not None:
-            clip = shape(Clip(chime(item.chime, rate), rate), rate)
-            aim = target - CHIME_BELOW_SPEECH_DB
-        elif clip is None or not clip.samples.size:
-            continue
-        else:
-            aim = target + drift.next(meter)
-        gain_db = aim - clip.loudness_lufs if np.isfinite(clip.loudness_lufs) else 0.0
-        sound, peak = master(clip, gain_db)
-        emit(np.zeros(int(rate * item.pause_before_ms / 1000) if segments else 0, np.float32), 0.0)
-        start = position
-        emit(sound, peak)
-        segments.append(Segment(len(segments), start / rate, position / rate, item.speaker, item.role, item.kind,
-                                item.voice.id if item.voice else None, item.text, item.line, item.turn))
-    emit(np.zeros(int(rate * 0.5), np.float32), 0.0)  # a moment of room at the end, as programs have
-    return Mastered(tuple(segments), position / rate, meter.integrated_lufs + channel_gain_db, meter.true_peak_dbtp)
+    return Mastered(tuple(segments), samples, samples / rate, meter.integrated_lufs + 10 * np.log10(channels),
+                    meter.true_peak_dbtp)

@@ -116,21 +116,17 @@ class Clip:
 
 
 @dataclass(frozen=True, eq=False)
-class Shaped:
-    """A clip made ready for the mix where it was synthesized: at the program rate, trimmed of the
-    engine's silence, its loudness measured, and the points whose oversampled peak could pass the
-    true-peak ceiling at the loudest gain the mix may give it (all the limiter needs to know)."""
+class Piece:
+    """One item of the program, mastered and encoded on its own where it was synthesized, ready
+    to be joined: `data` (in the output's encoding) decodes to `samples` samples, the sound from
+    `onset` for `length` of them, silence around it."""
 
-    samples: "np.ndarray" = field(repr=False)
-    sample_rate: int
-    loudness_lufs: float
-    true_peak: float  # linear, of `samples` as they are
-    peak_at: "np.ndarray" = field(repr=False)  # sample indices (int32)
-    peak_values: "np.ndarray" = field(repr=False)  # their oversampled magnitudes (float32)
-
-    @property
-    def duration_s(self) -> float:
-        return len(self.samples) / self.sample_rate
+    data: bytes = field(repr=False)
+    samples: int
+    onset: int
+    length: int
+    true_peak: float  # linear, of the mastered sound before encoding
+    blocks: "np.ndarray" = field(repr=False)  # powers of the loudness gating blocks over the sound (float64)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from . import config, engines, transcript
 from .errors import EngineError
-from .models import Cast, Item, Script, Timeline
+from .models import Cast, Clip, Item, Piece, Script, Timeline
 
 DEFAULT_OUT = Path("out")
 DEFAULT_ENGINE = "neural"
@@ -42,6 +42,39 @@ class Plan:
     settings: config.Settings
     engine: str
     cast: Cast
+
+
+@dataclass(frozen=True)
+class Finisher:
+    """What becomes of a clip where it is made (a worker): mastered to the program's level and
+    ceiling (mixing.master), then encoded as a piece of the output file (export.audio). Frozen
+    and plain, so it is sent to the workers; its `key` is part of every cached piece's key."""
+
+    rate: int
+    encoding: object  # export.audio.encoding(...): Mp3Format or PcmFormat
+
+    @property
+    def key(self) -> str:
+        from .mixing import MASTER_VERSION
+
+        return f"{self.encoding.key}/{self.rate}/master-{MASTER_VERSION}"
+
+    def __call__(self, clip: Clip, below_db: float = 0.0) -> Piece:
+        import numpy as np
+
+        from .mixing import TARGET_PER_CHANNEL_LUFS, master
+
+        mastered = master(clip, self.rate, TARGET_PER_CHANNEL_LUFS - below_db)
+        if not mastered.samples.size:
+            return Piece(b"", 0, 0, 0, 0.0, mastered.blocks)
+        pcm = np.repeat(mastered.samples[:, None], self.encoding.channels, axis=1)
+        data, samples = self.encoding.encode(pcm)
+        return Piece(data, samples, self.encoding.delay, len(mastered.samples), mastered.true_peak, mastered.blocks)
+
+    def chime(self, kind: str) -> Piece:
+        from .mixing import CHIME_BELOW_SPEECH_DB, chime
+
+        return self(Clip(chime(kind, self.rate), self.rate), CHIME_BELOW_SPEECH_DB)
 
 
 @dataclass(frozen=True)
@@ -145,7 +178,7 @@ def render(source: str | Path, output: str | Path | None = None, voices: str | P
            announce: str = "first", cache: bool = True, reporter: Reporter | None = None) -> RenderResult:
     """Transcript → mastered audio and its sidecars. Nothing is written until the audio is complete."""
     from . import export, mixing, program, synthesis
-    from .export.audio import AudioWriter
+    from .export.audio import AudioWriter, encoding
 
     reporter = reporter or Reporter()
     audio_format, sidecars = parse_formats(formats)
@@ -162,12 +195,13 @@ def render(source: str | Path, output: str | Path | None = None, voices: str | P
     channels = chosen.settings.channels
     rate = program_rate(items)
 
-    writer = AudioWriter(path, audio_format, rate, channels, chosen.settings.bitrate_kbps)
+    finish = Finisher(rate, encoding(audio_format, rate, channels, chosen.settings.bitrate_kbps))
+    writer = AudioWriter(path, audio_format, finish.encoding, chosen.settings.bitrate_kbps)
     reporter.start(len(items), "Rendering")
     try:
-        clips = synthesis.synthesize(items, jobs=min(jobs, max(1, len(items))), cache=clip_cache,
-                                     on_clip=lambda _i: reporter.advance(), rate=rate)
-        mastered = mixing.mix(items, clips, writer.write, channels, rate)
+        pieces = synthesis.synthesize(items, finish, jobs=min(jobs, max(1, len(items))), cache=clip_cache,
+                                      on_clip=lambda _i: reporter.advance())
+        mastered = mixing.join(items, pieces, writer, rate, channels)
         timeline = Timeline(
             title=script.title, source=str(source), audio=path.name, duration_s=mastered.duration_s,
             sample_rate=rate, channels=channels, loudness_lufs=mastered.loudness_lufs,
@@ -176,7 +210,7 @@ def render(source: str | Path, output: str | Path | None = None, voices: str | P
             segments=mastered.segments,
         )
         hosts = [s.name for s in script.speakers if s.role == "host" and s.name != "Host"]
-        writer.commit(timeline, hosts, str(source))
+        writer.commit(mastered.samples, timeline, hosts, str(source))
     except BaseException:
         writer.abort()
         raise

@@ -1,11 +1,12 @@
-"""Items → shaped clips, in program order, from worker processes and a content-addressed cache.
+"""Items → finished pieces, in program order, from worker processes and a content-addressed cache.
 
 eSpeak is not thread-safe and both engines are CPU-bound, so work goes to processes, each of
-which builds its engines once. A worker also does the clip's own share of the mixing
-(`mixing.shape`: resample, trim, measure), so the main process is left with little more than
-joining and encoding. At most a few clips per worker are in flight, and clips are yielded
-strictly in order as soon as they are ready, so mixing and encoding overlap synthesis and memory
-stays bounded however long the program is.
+which builds its engines once. A worker also finishes what it made (the `Finish` it is given:
+master the clip and encode it as a piece of the output, pipeline.Finisher), so the main process
+is left with writing bytes in order. At most a few clips per worker are in flight, and pieces
+are yielded strictly in order as soon as they are ready, so memory stays bounded however long
+the program is. A piece depends on its clip alone, so the cache holds pieces: a re-render after
+editing one turn synthesizes, masters and encodes that turn and nothing else.
 """
 
 from __future__ import annotations
@@ -20,13 +21,13 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Protocol
 
 from . import engines
 from .errors import EngineError
-from .models import Item, Shaped, Voice
+from .models import Clip, Item, Piece, Voice
 
-CACHE_FORMAT = b"BCLIP2\x00\x00"
-SHAPE_VERSION = 2  # bump when mixing.shape changes what it makes
+CACHE_FORMAT = b"BPIECE1\x00"
 AHEAD_PER_WORKER = 4
 AHEAD_IN_PROCESS = 4  # clips synthesized ahead of the mix when there are no workers
 SHUTDOWN_GRACE_S = 3.0  # a clip takes well under a second; a hung engine longer
@@ -34,23 +35,37 @@ CLIP_TIMEOUT_S = 300.0  # per clip, generous: a hung engine is stopped rather th
 CACHE_LIMIT_MB = 2048  # the default; BROADCAST_CACHE_MB sets another (about 3 hours of speech a GB)
 
 
-def clip_key(voice: Voice, text: str, rate: int) -> str:
-    """Everything that changes the shaped clip: engine and its version, voice, settings, exact
-    text, the program's sample rate and the version of the shaping."""
+class Finish(Protocol):
+    """What becomes of a clip where it was made; sent to the workers, so it must pickle."""
+
+    key: str  # everything about it that changes a piece (format, rate, mastering version)
+
+    def __call__(self, clip: Clip, below_db: float = 0.0) -> Piece: ...
+
+    def chime(self, kind: str) -> Piece: ...
+
+
+def clip_key(voice: Voice, text: str, finish_key: str) -> str:
+    """Everything that changes the piece: engine and its version, voice, settings, exact text,
+    and how the clip is finished (output format, program rate, mastering)."""
     engine = engines.get(voice.engine)
     fields = {"engine": voice.engine, "version": engine.version, "base": voice.base, "pitch": voice.pitch,
               "formant": voice.formant, "tilt": voice.tilt, "rate": voice.rate_wpm, "volume": voice.volume,
-              "text": text, "program_rate": rate, "shape": SHAPE_VERSION}
+              "text": text, "finish": finish_key}
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode("utf-8")).hexdigest()
 
 
+def chime_key(kind: str, finish_key: str) -> str:
+    return hashlib.sha256(json.dumps({"chime": kind, "finish": finish_key}).encode("utf-8")).hexdigest()
+
+
 class ClipCache:
-    """Shaped clips on disk by key. An entry carries a digest of its contents: a torn or corrupt
+    """Pieces on disk by key. An entry carries a digest of its contents: a torn or corrupt
     file is a miss (and is re-made), never played. Writes go to a temporary file, then `os.replace`.
     A hit refreshes the entry's time, and `prune` removes the least recently used entries once
     the cache is over its limit."""
 
-    _HEAD = struct.Struct("<IddII")  # rate, loudness, true peak, samples, limiter points
+    _HEAD = struct.Struct("<IIIdI")  # decoded samples, onset, length, true peak, gating blocks
 
     def __init__(self, root: Path, limit_bytes: int | None = None):
         self.root = root
@@ -58,27 +73,27 @@ class ClipCache:
         self.hits = self.misses = 0
 
     def _path(self, key: str) -> Path:
-        return self.root / key[:2] / f"{key}.clip"
+        return self.root / key[:2] / f"{key}.piece"
 
     def has(self, key: str) -> bool:
         """An entry is there (whether it is whole is known only when it is read)."""
         return self._path(key).is_file()
 
-    def get(self, key: str) -> Shaped | None:
-        clip = self._read(key)
-        if clip is None:
+    def get(self, key: str) -> Piece | None:
+        piece = self._read(key)
+        if piece is None:
             self.misses += 1
         else:
             self.hits += 1
             with contextlib.suppress(OSError):
                 os.utime(self._path(key))  # recently used: the last to be pruned
-        return clip
+        return piece
 
     def prune(self) -> int:
         """Remove the least recently used entries until the cache is within 90 % of its limit
         (so that the next render does not prune again at once); returns the bytes removed."""
         entries = []
-        for path in self.root.glob("??/*.clip"):
+        for path in self.root.glob("??/*.piece"):
             with contextlib.suppress(OSError):
                 stat = path.stat()
                 entries.append((stat.st_mtime, stat.st_size, path))
@@ -94,7 +109,7 @@ class ClipCache:
                 removed += size
         return removed
 
-    def _read(self, key: str) -> Shaped | None:
+    def _read(self, key: str) -> Piece | None:
         import numpy as np
 
         try:
@@ -107,33 +122,28 @@ class ClipCache:
         digest, body = data[len(CACHE_FORMAT): start], data[start:]
         if hashlib.sha256(body).digest() != digest:
             return None
-        rate, loudness, peak, n, m = self._HEAD.unpack_from(body)
-        arrays = body[self._HEAD.size:]
-        if len(arrays) != 4 * (n + 2 * m):
+        samples, onset, length, peak, blocks = self._HEAD.unpack_from(body)
+        at = self._HEAD.size + 8 * blocks
+        if len(body) < at:
             return None
-        samples = np.frombuffer(arrays, "<f4", n).copy()
-        at = np.frombuffer(arrays, "<i4", m, 4 * n).copy()
-        values = np.frombuffer(arrays, "<f4", m, 4 * (n + m)).copy()
-        return Shaped(samples, rate, loudness, peak, at, values)
+        return Piece(body[at:], samples, onset, length, peak, np.frombuffer(body, "<f8", blocks, self._HEAD.size).copy())
 
-    def put(self, key: str, clip: Shaped) -> None:
+    def put(self, key: str, piece: Piece) -> None:
         import numpy as np
 
-        body = b"".join([
-            self._HEAD.pack(clip.sample_rate, clip.loudness_lufs, clip.true_peak, len(clip.samples), len(clip.peak_at)),
-            np.ascontiguousarray(clip.samples, "<f4").tobytes(), np.ascontiguousarray(clip.peak_at, "<i4").tobytes(),
-            np.ascontiguousarray(clip.peak_values, "<f4").tobytes()])
+        body = b"".join([self._HEAD.pack(piece.samples, piece.onset, piece.length, piece.true_peak, len(piece.blocks)),
+                         np.ascontiguousarray(piece.blocks, "<f8").tobytes(), piece.data])
         path = self._path(key)
         tmp = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".clip")
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".piece")
             with os.fdopen(fd, "wb") as f:
                 f.write(CACHE_FORMAT + hashlib.sha256(body).digest() + body)
             os.replace(tmp, path)
             tmp = None
         except OSError:
-            pass  # a full or read-only cache must not fail the render: the clip is still played
+            pass  # a full or read-only cache must not fail the render: the piece is still played
         finally:  # also on Ctrl-C or SIGTERM in the middle of the write
             if tmp is not None:
                 with contextlib.suppress(OSError):
@@ -154,18 +164,18 @@ def default_cache_limit() -> int:
 def default_cache_dir() -> Path:
     import platformdirs
 
-    return Path(os.environ.get("BROADCAST_CACHE_DIR") or platformdirs.user_cache_dir("broadcast")) / "clips-v1"
+    return Path(os.environ.get("BROADCAST_CACHE_DIR") or platformdirs.user_cache_dir("broadcast")) / "pieces-v1"
 
 
-def _synthesize(text: str, voice: Voice, rate: int) -> Shaped:
+def _make(job: tuple, finish: Finish) -> Piece:
     """Run in a worker (or in-process with one job): the engine is built once per process."""
-    from . import mixing
-
-    engine = engines.get(voice.engine)
-    clip = engine.synthesize(text, voice)
+    if job[0] == "chime":
+        return finish.chime(job[1])
+    _, text, voice = job
+    clip = engines.get(voice.engine).synthesize(text, voice)
     if clip.samples.size == 0:
         raise EngineError(f"engine {voice.engine!r} produced no audio for voice {voice.id!r}: {text[:40]!r}")
-    return mixing.shape(clip, rate)
+    return finish(clip)
 
 
 def _worker_init() -> None:
@@ -180,38 +190,47 @@ def clean(text: str) -> str:
     return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
 
 
-def synthesize(items: tuple[Item, ...], jobs: int = 1, cache: ClipCache | None = None,
-               on_clip: Callable[[int], None] | None = None, rate: int = 24000) -> Iterator[Shaped | None]:
-    """Yield one clip per item, shaped for a program at `rate`, in order (None for items that are
-    not speech, such as chimes)."""
-    work = [(i, clean(item.spoken), item.voice) for i, item in enumerate(items)]
-    keys = {i: clip_key(voice, text, rate) for i, text, voice in work if voice is not None and text} if cache else {}
+def synthesize(items: tuple[Item, ...], finish: Finish, jobs: int = 1, cache: ClipCache | None = None,
+               on_clip: Callable[[int], None] | None = None) -> Iterator[Piece | None]:
+    """Yield one finished piece per item, in order: its speech or its chime, or None for an
+    item with nothing to say."""
+    work: list[tuple[int, tuple | None]] = []
+    keys: dict[int, str] = {}
+    for i, item in enumerate(items):
+        text = clean(item.spoken)
+        if item.chime is not None:
+            work.append((i, ("chime", item.chime)))
+            keys[i] = chime_key(item.chime, finish.key)
+        elif item.voice is not None and text:
+            work.append((i, ("speech", text, item.voice)))
+            keys[i] = clip_key(item.voice, text, finish.key)
+        else:
+            work.append((i, None))
+    if cache is None:
+        keys = {}
 
-    def cached(i: int) -> Shaped | None:
+    def cached(i: int) -> Piece | None:
         return cache.get(keys[i]) if cache is not None and i in keys else None
 
-    def store(i: int, clip: Shaped) -> Shaped:
+    def store(i: int, piece: Piece) -> Piece:
         if cache is not None and i in keys:
-            cache.put(keys[i], clip)
-        return clip
+            cache.put(keys[i], piece)
+        return piece
 
     if cache is not None:  # workers only for what the cache lacks: one edited turn needs none
         jobs = min(jobs, sum(not cache.has(key) for key in keys.values()))
     if jobs <= 1 or not _workers_can_start():
-        def one_by_one() -> Iterator[Shaped | None]:
-            for i, text, voice in work:
-                if voice is None or not text:
-                    yield None
-                else:
-                    clip = cached(i)
-                    if clip is None:
-                        with _ENGINE_THREAD:
-                            clip = _synthesize(text, voice, rate)
-                        store(i, clip)
-                    yield clip
+        def one_by_one() -> Iterator[Piece | None]:
+            for i, job in work:
+                piece = None if job is None else cached(i)
+                if job is not None and piece is None:
+                    with _ENGINE_THREAD:
+                        piece = _make(job, finish)
+                    store(i, piece)
+                yield piece
 
-        for i, clip in enumerate(_ahead(one_by_one(), AHEAD_IN_PROCESS)):
-            yield clip
+        for i, piece in enumerate(_ahead(one_by_one(), AHEAD_IN_PROCESS)):
+            yield piece
             if on_clip:
                 on_clip(i)
         return
@@ -229,28 +248,28 @@ def synthesize(items: tuple[Item, ...], jobs: int = 1, cache: ClipCache | None =
                 nxt = next(queue, None)
                 if nxt is None:
                     return
-                i, text, voice = nxt
-                hit = None if voice is None or not text else cached(i)
-                if voice is None or not text or hit is not None:
+                i, job = nxt
+                hit = None if job is None else cached(i)
+                if job is None or hit is not None:
                     pending.append((i, hit))
                 else:
-                    pending.append((i, pool.submit(_synthesize, text, voice, rate)))
+                    pending.append((i, pool.submit(_make, job, finish)))
 
         refill()
         while pending:
             i, result = pending.popleft()
             if isinstance(result, cf.Future):
                 try:
-                    clip = store(i, _wait(result, CLIP_TIMEOUT_S))
+                    piece = store(i, _wait(result, CLIP_TIMEOUT_S))
                 except cf.TimeoutError:
                     raise EngineError(f"the speech engine took longer than {CLIP_TIMEOUT_S:.0f} s on one clip "
                                       f"(item {i + 1}: {items[i].spoken[:40]!r}) and was stopped") from None
                 except cf.process.BrokenProcessPool:
                     raise EngineError("a speech engine worker crashed (run with --jobs 1 to see which clip)") from None
             else:
-                clip = result
+                piece = result
             refill()
-            yield clip
+            yield piece
             if on_clip:
                 on_clip(i)
     finally:

@@ -6,10 +6,12 @@ import numpy as np
 import pyloudnorm
 import pytest
 
-from broadcast.mixing import (CEILING_DBTP, TRIM_KEEP_MS, TRUE_PEAK_PHASES, LoudnessMeter, chime, fade, level, limit, limit_at,
-                              master, mix, moving_average, running_min, sample_peaks, shape, target_lufs, trim,
-                              true_peak)
+from broadcast.export.audio import PcmFormat
+from broadcast.mixing import (CEILING_DBTP, TRIM_KEEP_MS, TRUE_PEAK_PHASES, ProgramMeter, block_powers, chime, fade,
+                              gated_loudness, join, limit, limit_at, master, moving_average, running_min, sample_peaks,
+                              target_lufs, trim, true_peak)
 from broadcast.models import Clip, Item, Voice
+from broadcast.pipeline import Finisher
 
 RATE = 24000
 
@@ -27,13 +29,23 @@ def speechlike(seconds: float, seed: int = 0) -> np.ndarray:
     return x * envelope
 
 
-def test_streaming_meter_agrees_with_pyloudnorm():
+def test_block_loudness_agrees_with_pyloudnorm():
     x = np.concatenate([speechlike(7, 1), np.zeros(RATE), speechlike(5, 2) * 0.3])
-    meter = LoudnessMeter(RATE)
-    for piece in np.array_split(x, 37):  # uneven pieces: state must carry across them
-        meter.feed(piece)
     reference = pyloudnorm.Meter(RATE).integrated_loudness(x.astype(np.float64))
-    assert meter.integrated_lufs == pytest.approx(reference, abs=0.1)
+    assert gated_loudness(block_powers(x, RATE)) == pytest.approx(reference, abs=0.1)
+
+
+def test_the_program_meter_measures_joined_pieces_as_a_meter_of_the_whole_would():
+    """Pieces' own blocks, merged in the histogram, against pyloudnorm on the program they make
+    (pauses of 250 and 450 ms, so some blocks of the program span two pieces)."""
+    clips = [speechlike(2 + n % 4, n) * (0.05 + n / 10) for n in range(8)]
+    program, meter = [], ProgramMeter()
+    for n, clip in enumerate(clips):
+        program += [clip, np.zeros(int(RATE * (0.25 if n % 2 else 0.45)), np.float32)]
+        meter.add(block_powers(clip, RATE), true_peak(clip))
+    whole = np.concatenate(program).astype(np.float64)
+    assert meter.integrated_lufs == pytest.approx(pyloudnorm.Meter(RATE).integrated_loudness(whole), abs=0.15)
+    assert meter.true_peak_dbtp == pytest.approx(20 * np.log10(true_peak(whole.astype(np.float32))), abs=0.01)
 
 
 def test_true_peak_sees_between_samples():
@@ -89,19 +101,25 @@ def test_the_limiter_computes_only_near_its_points_what_it_would_everywhere():
     assert np.allclose(limited, everywhere, atol=1e-6)
 
 
-def test_a_shaped_clip_is_mastered_to_its_gain_under_the_ceiling():
-    clip = shape(Clip(speechlike(4, 6), RATE))
-    for gain_db in (-6.0, 0.0, 12.0):
-        sound, peak = master(clip, gain_db)
-        assert 20 * np.log10(true_peak(sound)) <= CEILING_DBTP + 0.1
-        assert peak == pytest.approx(true_peak(sound), rel=0.02), "the peak reported is the peak written"
-    quiet, _ = master(clip, -6.0)
-    assert np.allclose(quiet[RATE:-RATE], clip.samples[RATE:-RATE] * 10 ** (-6 / 20), atol=1e-6), "no limiting"
+@pytest.mark.parametrize("scale", [0.01, 0.3, 4.0])
+def test_a_clip_is_mastered_to_its_aim_under_the_ceiling(scale):
+    """Quiet, moderate and clipped-hot clips all measure the aim by their own blocks, limited
+    to the ceiling, and the peak and blocks reported are those of the samples made."""
+    clip = Clip(np.concatenate([np.zeros(RATE // 2, np.float32), speechlike(4, 6) * scale]), RATE)
+    mastered = master(clip, RATE, -19.0)
+    assert gated_loudness(block_powers(mastered.samples, RATE)) == pytest.approx(-19.0, abs=0.06)
+    assert 20 * np.log10(true_peak(mastered.samples)) <= CEILING_DBTP + 0.1
+    assert mastered.true_peak == pytest.approx(true_peak(mastered.samples), rel=0.02)
+    assert np.array_equal(mastered.blocks, block_powers(mastered.samples, RATE))
+    assert len(mastered.samples) < 4.1 * RATE, "the leading silence is trimmed"
 
 
-def test_level_brings_a_clip_to_the_target():
-    loud = level(speechlike(4), RATE, -19.0)
-    assert pyloudnorm.Meter(RATE).integrated_loudness(loud.astype(np.float64)) == pytest.approx(-19.0, abs=0.1)
+def test_a_clip_that_needs_no_limiting_is_only_levelled():
+    x = speechlike(4, 6) * 0.01
+    mastered = master(Clip(x, RATE), RATE, -30.0)
+    assert len(mastered.samples) == len(x)
+    gain = np.float32(np.abs(mastered.samples).max() / np.abs(x).max())
+    assert gain > 1 and np.allclose(mastered.samples[RATE:-RATE], x[RATE:-RATE] * gain, atol=1e-6), "one gain, no limiter"
 
 
 def test_limiter_keeps_the_ceiling_and_leaves_quiet_audio_alone():
@@ -141,15 +159,32 @@ def item(kind="speech", speaker="A", pause=450, chime_kind=None, turn=0) -> Item
     return Item(kind, speaker, "guest", "text", "text", voice, pause, chime_kind, turn, 1)
 
 
-def test_mix_times_match_what_was_written():
-    written: list[np.ndarray] = []
+class PcmSink:
+    """A sink that keeps the program as samples (WAV's encoding: no delay, silence to the sample)."""
+
+    delay = 0
+
+    def __init__(self):
+        self.written: list[np.ndarray] = []
+
+    def piece(self, piece):
+        self.written.append(np.frombuffer(piece.data, "<i2").reshape(piece.samples, -1)[:, 0] / 32767.0)
+
+    def silence(self, samples):
+        self.written.append(np.zeros(max(0, samples)))
+        return max(0, samples)
+
+
+def test_join_times_match_what_was_written():
+    finish = Finisher(RATE, PcmFormat(RATE, 1))
     items = (item(speaker="A"), item(speaker="B", pause=450), item("cue", "Narrator", 300, "music", None),
              item(speaker="A", pause=250))
-    clips = [shape(c) if c else None for c in
-             (Clip(tone(1.0), 16000), Clip(speechlike(2.0), RATE), None, Clip(tone(0.5, 300), 22050))]
-    result = mix(items, iter(clips), written.append)
-    program = np.concatenate(written)
-    assert result.duration_s == pytest.approx(len(program) / RATE)
+    pieces = [finish(Clip(tone(1.0), 16000)), finish(Clip(speechlike(2.0), RATE)), finish.chime("music"),
+              finish(Clip(tone(0.5, 300), 22050))]
+    sink = PcmSink()
+    result = join(items, iter(pieces), sink, RATE)
+    program = np.concatenate(sink.written)
+    assert result.samples >= len(program) and result.duration_s == result.samples / RATE
     segs = result.segments
     assert [s.speaker for s in segs] == ["A", "B", "Narrator", "A"]
     assert segs[0].start_s == 0.0
@@ -157,29 +192,41 @@ def test_mix_times_match_what_was_written():
         assert seg.start_s - prev.end_s == pytest.approx(pause, abs=1 / RATE)
         gap = program[int(prev.end_s * RATE): int(seg.start_s * RATE)]
         assert np.all(gap == 0), "pauses are silent"
-    for seg in segs:
-        inside = program[int(seg.start_s * RATE): int(seg.end_s * RATE)]
-        assert np.abs(inside).max() > 0.01
+    for seg, piece in zip(segs, pieces):
+        inside = program[round(seg.start_s * RATE): round(seg.end_s * RATE)]
+        assert len(inside) == piece.length and np.abs(inside).max() > 0.01
     assert result.true_peak_dbtp <= CEILING_DBTP + 0.05
 
 
 def test_a_program_of_clips_lands_on_the_loudness_target():
-    """Clips of speech-like length, each at its own level, make a program at −19 LUFS (±1 LU)."""
-    items = tuple(item(speaker="AB"[n % 2]) for n in range(8))
-    clips = [shape(Clip(speechlike(4 + n % 3, n) * (0.2 + n / 4), RATE)) for n in range(8)]
-    result = mix(items, iter(clips), lambda _x: None)
-    assert result.loudness_lufs == pytest.approx(target_lufs(1), abs=1.0)
+    """Clips of speech-like length, each at its own level, make a program at −19 LUFS, and the
+    meter says so."""
+    finish = Finisher(RATE, PcmFormat(RATE, 1))
+    items = tuple(item(speaker="AB"[n % 2], pause=(450, 250)[n % 2]) for n in range(8))
+    sink = PcmSink()
+    result = join(items, (finish(Clip(speechlike(4 + n % 3, n) * (0.2 + n / 4), RATE)) for n in range(8)), sink, RATE)
+    measured = pyloudnorm.Meter(RATE).integrated_loudness(np.concatenate(sink.written))
+    assert measured == pytest.approx(target_lufs(1), abs=0.3)
+    assert result.loudness_lufs == pytest.approx(measured, abs=0.15)
 
 
-def test_mix_stereo_writes_two_channels_at_the_stereo_target():
-    written: list[np.ndarray] = []
+def test_a_stereo_program_is_at_the_stereo_target():
+    finish = Finisher(RATE, PcmFormat(RATE, 2))
     items = tuple(item(speaker="AB"[n % 2]) for n in range(6))
-    result = mix(items, iter([shape(Clip(speechlike(5, n), RATE)) for n in range(6)]), written.append, channels=2)
-    assert all(w.ndim == 2 and w.shape[1] == 2 for w in written)
-    program = np.concatenate(written).astype(np.float64)
-    measured = pyloudnorm.Meter(RATE).integrated_loudness(program)
-    assert measured == pytest.approx(result.loudness_lufs, abs=0.1)
-    assert measured == pytest.approx(target_lufs(2), abs=1.0)
+    written = []
+
+    class StereoSink(PcmSink):
+        def piece(self, piece):
+            written.append(np.frombuffer(piece.data, "<i2").reshape(piece.samples, 2) / 32767.0)
+
+        def silence(self, samples):
+            written.append(np.zeros((samples, 2)))
+            return samples
+
+    result = join(items, (finish(Clip(speechlike(5, n), RATE)) for n in range(6)), StereoSink(), RATE, channels=2)
+    measured = pyloudnorm.Meter(RATE).integrated_loudness(np.concatenate(written))
+    assert measured == pytest.approx(result.loudness_lufs, abs=0.15)
+    assert measured == pytest.approx(target_lufs(2), abs=0.3)
 
 
 def test_chimes_are_soft_and_distinct():

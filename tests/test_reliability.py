@@ -99,8 +99,8 @@ def test_an_interrupted_render_leaves_the_old_output_and_a_sound_cache(tmp_path,
     env = {**os.environ, "BROADCAST_CACHE_DIR": str(cache)}
     proc = run_cli("render", str(source), "-o", str(out), "--engine", "espeak", "--jobs", "2", env=env)
     deadline = time.monotonic() + 60
-    # interrupt once a first clip is stored whole (".tmp-*.clip" is one still being written)
-    while not [p for p in cache.rglob("*.clip") if not p.name.startswith(".tmp-")] and time.monotonic() < deadline:
+    # interrupt once a first clip is stored whole (".tmp-*.piece" is one still being written)
+    while not [p for p in cache.rglob("*.piece") if not p.name.startswith(".tmp-")] and time.monotonic() < deadline:
         time.sleep(0.05)
     proc.send_signal(sig)
     try:
@@ -111,7 +111,7 @@ def test_an_interrupted_render_leaves_the_old_output_and_a_sound_cache(tmp_path,
     assert "no partial output" in stderr and "Traceback" not in stderr
     assert out.read_bytes() == b"the previous good render"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "long.txt", "show.mp3"]
-    entries = list(cache.rglob("*.clip"))
+    entries = list(cache.rglob("*.piece"))
     assert entries and not list(cache.rglob(".tmp-*"))
     store = synthesis.ClipCache(entries[0].parent.parent)
     assert all(store.get(e.stem) is not None for e in entries), "every cache entry is whole"
@@ -140,7 +140,7 @@ def test_two_renders_at_once_do_not_corrupt_each_other(tmp_path):
     timeline = json.loads(out.with_name("same.timeline.json").read_text())
     assert abs(info.duration - timeline["duration_s"]) < 0.05
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
-    entries = list((tmp_path / "cache").rglob("*.clip"))
+    entries = list((tmp_path / "cache").rglob("*.piece"))
     store = synthesis.ClipCache(entries[0].parent.parent)
     assert all(store.get(e.stem) is not None for e in entries)
 

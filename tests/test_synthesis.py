@@ -9,8 +9,13 @@ import numpy as np
 import pytest
 
 from broadcast.errors import EngineError
+from broadcast.export.audio import PcmFormat
+from broadcast.export.mp3 import Mp3Format
 from broadcast.models import Item, Voice
+from broadcast.pipeline import Finisher
 from broadcast.synthesis import ClipCache, _ahead, clean, clip_key, synthesize
+
+FINISH = Finisher(24000, PcmFormat(24000, 1))
 
 
 def items_of(texts: list[str], voice_ids=("a", "b")) -> tuple[Item, ...]:
@@ -26,99 +31,106 @@ UNEVEN = ["one", "two words " * 40, "three", "a b c d e f g h", "x " * 200, "las
 
 def test_order_is_kept_with_uneven_clip_lengths():
     items = items_of(UNEVEN)
-    clips = list(synthesize(items, jobs=2))
+    pieces = list(synthesize(items, FINISH, jobs=2))
     words = [len(t.split()) for t in UNEVEN]
-    lengths = [len(c.samples) for c in clips]
+    lengths = [p.length for p in pieces]
     assert sorted(range(len(words)), key=words.__getitem__) == sorted(range(len(lengths)), key=lengths.__getitem__)
-    assert lengths == [len(c.samples) for c in synthesize(items, jobs=1)]
+    assert lengths == [p.length for p in synthesize(items, FINISH, jobs=1)]
 
 
 def test_parallel_and_serial_give_identical_audio():
     items = items_of(UNEVEN)
-    serial = [c.samples for c in synthesize(items, jobs=1)]
-    parallel = [c.samples for c in synthesize(items, jobs=2)]
-    assert all(np.array_equal(a, b) for a, b in zip(serial, parallel, strict=True))
+    finish = Finisher(24000, Mp3Format.make(24000, 1, 64))  # encoded in the workers, too
+    serial = [p.data for p in synthesize(items, finish, jobs=1)]
+    parallel = [p.data for p in synthesize(items, finish, jobs=2)]
+    assert serial == parallel
 
 
 def test_parallel_neural_equals_serial_neural():
     texts = ["The first sentence.", "A second, longer sentence follows it here.", "Third."]
     items = tuple(Item("speech", "A", "guest", t, t, Voice("neural:heart~deep", "neural", "heart", 0.5, 0.8), 0)
                   for t in texts)
-    serial = [c.samples for c in synthesize(items, jobs=1)]
-    parallel = [c.samples for c in synthesize(items, jobs=2)]
-    assert all(np.array_equal(a, b) for a, b in zip(serial, parallel, strict=True))
+    serial = [p.data for p in synthesize(items, FINISH, jobs=1)]
+    parallel = [p.data for p in synthesize(items, FINISH, jobs=2)]
+    assert serial == parallel and all(serial)
 
 
-def test_items_without_speech_yield_none():
-    items = items_of(["hello"]) + (Item("cue", "Narrator", "cue", "(MUSIC)", "", None, 300, "music"),)
-    assert [c is None for c in synthesize(items, jobs=1)] == [False, True]
+def test_chimes_are_pieces_and_items_without_speech_yield_none():
+    items = items_of(["hello"]) + (Item("cue", "Narrator", "cue", "(MUSIC)", "", None, 300, "music"),
+                                   Item("cue", "Narrator", "cue", "(LAUGHTER)", "", None, 300))
+    hello, music, laughter = synthesize(items, FINISH, jobs=1)
+    assert hello.length and music.length and laughter is None
 
 
 def test_the_cache_hits_on_a_rerender_and_misses_only_the_edited_item(tmp_path):
     cache = ClipCache(tmp_path)
     texts = ["alpha beta", "gamma delta epsilon", "zeta"]
-    first = list(synthesize(items_of(texts), cache=cache))
+    first = list(synthesize(items_of(texts), FINISH, cache=cache))
     assert (cache.hits, cache.misses) == (0, 3)
-    again = list(synthesize(items_of(texts), cache=cache))
+    again = list(synthesize(items_of(texts), FINISH, cache=cache))
     assert (cache.hits, cache.misses) == (3, 3)
-    assert all(np.array_equal(a.samples, b.samples) for a, b in zip(first, again))
-    edited = list(synthesize(items_of(["alpha beta", "gamma delta EDITED", "zeta"]), cache=cache))
+    assert all(a.data == b.data and np.array_equal(a.blocks, b.blocks) for a, b in zip(first, again))
+    edited = list(synthesize(items_of(["alpha beta", "gamma delta EDITED", "zeta"]), FINISH, cache=cache))
     assert (cache.hits, cache.misses) == (5, 4)
-    assert len(edited) == 3
+    assert edited[0].data == first[0].data and edited[2].data == first[2].data
 
 
 def test_a_corrupt_cache_entry_is_remade_never_played(tmp_path):
     cache = ClipCache(tmp_path)
     items = items_of(["some words to keep"])
-    good = next(synthesize(items, cache=cache)).samples
-    (entry,) = list(tmp_path.rglob("*.clip"))
+    good = next(synthesize(items, FINISH, cache=cache)).data
+    (entry,) = list(tmp_path.rglob("*.piece"))
     data = bytearray(entry.read_bytes())
-    data[-100] ^= 0xFF  # one flipped byte in the samples
+    data[-100] ^= 0xFF  # one flipped byte in the audio
     entry.write_bytes(bytes(data))
-    healed = next(synthesize(items, cache=cache)).samples
-    assert np.array_equal(healed, good)
+    assert next(synthesize(items, FINISH, cache=cache)).data == good
     assert cache.misses == 2 and cache.hits == 0
-    entry.write_bytes(b"BCLIP1")  # torn
-    assert np.array_equal(next(synthesize(items, cache=cache)).samples, good)
+    entry.write_bytes(b"BPIECE1")  # torn
+    assert next(synthesize(items, FINISH, cache=cache)).data == good
 
 
 def test_the_key_covers_everything_that_changes_the_audio():
     base = Voice("silence:a", "silence", "a")
+    finish = FINISH.key
     keys = {
-        clip_key(base, "text", 24000), clip_key(base, "text!", 24000), clip_key(base, "text", 22050),
-        clip_key(Voice("silence:b", "silence", "b"), "text", 24000),
-        clip_key(Voice("silence:a", "silence", "a", pitch=0.9), "text", 24000),
-        clip_key(Voice("silence:a", "silence", "a", formant=0.9), "text", 24000),
-        clip_key(Voice("silence:a", "silence", "a", tilt=3.0), "text", 24000),
-        clip_key(Voice("silence:a", "silence", "a", rate_wpm=150), "text", 24000),
-        clip_key(Voice("silence:a", "silence", "a", volume=0.5), "text", 24000),
+        clip_key(base, "text", finish), clip_key(base, "text!", finish),
+        clip_key(base, "text", Finisher(22050, PcmFormat(22050, 1)).key),
+        clip_key(base, "text", Finisher(24000, PcmFormat(24000, 2)).key),
+        clip_key(base, "text", Finisher(24000, Mp3Format.make(24000, 1, 64)).key),
+        clip_key(base, "text", Finisher(24000, Mp3Format.make(24000, 1, 96)).key),
+        clip_key(Voice("silence:b", "silence", "b"), "text", finish),
+        clip_key(Voice("silence:a", "silence", "a", pitch=0.9), "text", finish),
+        clip_key(Voice("silence:a", "silence", "a", formant=0.9), "text", finish),
+        clip_key(Voice("silence:a", "silence", "a", tilt=3.0), "text", finish),
+        clip_key(Voice("silence:a", "silence", "a", rate_wpm=150), "text", finish),
+        clip_key(Voice("silence:a", "silence", "a", volume=0.5), "text", finish),
     }
-    assert len(keys) == 9
+    assert len(keys) == 12
 
 
-def test_a_cached_clip_comes_back_whole(tmp_path):
+def test_a_cached_piece_comes_back_whole(tmp_path):
     cache = ClipCache(tmp_path)
-    (made,) = synthesize(items_of(["several words of speech"]), cache=cache)
-    (back,) = synthesize(items_of(["several words of speech"]), cache=cache)
+    (made,) = synthesize(items_of(["several words of speech"]), FINISH, cache=cache)
+    (back,) = synthesize(items_of(["several words of speech"]), FINISH, cache=cache)
     assert cache.hits == 1
-    assert (back.sample_rate, back.loudness_lufs, back.true_peak) == (made.sample_rate, made.loudness_lufs, made.true_peak)
-    for field in ("samples", "peak_at", "peak_values"):
-        assert np.array_equal(getattr(back, field), getattr(made, field)), field
+    for field in ("data", "samples", "onset", "length", "true_peak"):
+        assert getattr(back, field) == getattr(made, field), field
+    assert np.array_equal(back.blocks, made.blocks)
 
 
-def test_an_interrupt_while_a_clip_is_stored_leaves_no_temporary_file(tmp_path, monkeypatch):
+def test_an_interrupt_while_a_piece_is_stored_leaves_no_temporary_file(tmp_path, monkeypatch):
     """SIGTERM becomes an exception wherever the main thread is, also inside `put`."""
     import os
 
     cache = ClipCache(tmp_path)
-    (clip,) = synthesize(items_of(["several words of speech"]))
+    (piece,) = synthesize(items_of(["several words of speech"]), FINISH)
 
     def interrupted(*_args):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(os, "replace", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        cache.put("0" * 64, clip)
+        cache.put("0" * 64, piece)
     assert not [p for p in tmp_path.rglob("*") if p.is_file()]
 
 
@@ -131,18 +143,18 @@ def test_the_cache_keeps_to_its_limit_dropping_the_least_recently_used(tmp_path)
 
     texts = [f"entry number {n} with a few words" for n in range(6)]
     cache = ClipCache(tmp_path, limit_bytes=10**9)
-    list(synthesize(items_of(texts, ("a",)), cache=cache))
+    list(synthesize(items_of(texts, ("a",)), FINISH, cache=cache))
     entries = {text: path for text in texts
-               for path in tmp_path.rglob(f"{clip_key(items_of([text], ('a',))[0].voice, text, 24000)}.clip")}
+               for path in tmp_path.rglob(f"{clip_key(items_of([text], ('a',))[0].voice, text, FINISH.key)}.piece")}
     for age, text in enumerate(texts):  # entry 0 the oldest
         os.utime(entries[text], (1_000_000 + age, 1_000_000 + age))
     size = max(p.stat().st_size for p in entries.values())
     cache = ClipCache(tmp_path, limit_bytes=int(size * 4.2))
-    list(synthesize(items_of([texts[0]], ("a",)), cache=cache))  # a hit: entry 0 is now the newest
+    list(synthesize(items_of([texts[0]], ("a",)), FINISH, cache=cache))  # a hit: entry 0 is now the newest
     assert cache.prune() > 0
     kept = {text for text, path in entries.items() if path.exists()}
     assert texts[0] in kept and texts[5] in kept and texts[1] not in kept
-    assert sum(p.stat().st_size for p in tmp_path.rglob("*.clip")) <= size * 4.2 * 0.9
+    assert sum(p.stat().st_size for p in tmp_path.rglob("*.piece")) <= size * 4.2 * 0.9
     assert ClipCache(tmp_path, limit_bytes=10**9).prune() == 0, "nothing to do under the limit"
 
 
@@ -151,9 +163,9 @@ def test_a_program_read_from_standard_input_can_ask_for_workers(tmp_path):
     import sys
 
     program = ("from broadcast.synthesis import synthesize\n"
-               "from tests.test_synthesis import items_of\n"
-               "clips = list(synthesize(items_of(['one two', 'three four five']), jobs=2))\n"
-               "print(len(clips), all(c.samples.size for c in clips))\n")
+               "from tests.test_synthesis import FINISH, items_of\n"
+               "pieces = list(synthesize(items_of(['one two', 'three four five']), FINISH, jobs=2))\n"
+               "print(len(pieces), all(p.length for p in pieces))\n")
     root = Path(__file__).resolve().parents[1]
     done = subprocess.run([sys.executable, "-"], input=program, capture_output=True, text=True, cwd=root, timeout=120)
     assert done.returncode == 0, done.stderr

@@ -1,110 +1,134 @@
-"""The audio file: MP3, WAV or M4B, streamed to a temporary file, tagged, moved into place.
+"""The audio file: MP3, WAV or M4B, joined from pieces into a temporary file, tagged, moved into place.
 
-MP3 comes from LAME in the `lameenc` wheel with our own gapless Info frame (mp3.py); WAV from
-libsndfile in the `soundfile` wheel; M4B from the ffmpeg in the `imageio-ffmpeg` wheel. None
-needs a system package.
+Pieces arrive encoded (the workers encode them: `encoding` gives them the format); the writer
+joins them with silence between, then finishes the file: MP3 gets our gapless Info frame
+(mp3.py), WAV its header (the standard library's `wave`), M4B is made from the WAV by the ffmpeg
+in the `imageio-ffmpeg` wheel. None needs a system package.
 """
 
 from __future__ import annotations
 
 import os
-import queue
 import tempfile
-import threading
+import wave
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import OutputError
-from ..models import Timeline
+from ..models import Piece, Timeline
 from . import _failure, chapter_marks, prepare_folder
+from .mp3 import Mp3Format
 
 AUDIO_FORMATS = ("mp3", "wav", "m4b")
 MP3_KBPS = 64  # mono speech: transparent enough at 24 kHz, small for phones
 
 
+@dataclass(frozen=True)
+class PcmFormat:
+    """16-bit PCM (a WAV file, or the audio an M4B is made from): no delay, silence to the sample."""
+
+    rate: int
+    channels: int
+
+    delay = 0
+    granule = 1
+
+    @property
+    def key(self) -> str:
+        return f"pcm16/{self.rate}/{self.channels}"
+
+    def encode(self, pcm: np.ndarray) -> tuple[bytes, int]:
+        ints = (np.clip(np.asarray(pcm, np.float32), -1.0, 1.0) * 32767.0).round().astype("<i2")
+        return ints.tobytes(), ints.shape[0]
+
+    def header(self) -> bytes:
+        return b""
+
+    def silence(self, samples: int, header: bytes = b"") -> tuple[bytes, int]:
+        samples = max(0, samples)
+        return bytes(2 * self.channels * samples), samples
+
+
+def encoding(audio_format: str, rate: int, channels: int, kbps: int = MP3_KBPS) -> Mp3Format | PcmFormat:
+    """How pieces of a program in `audio_format` are encoded."""
+    return Mp3Format.make(rate, channels, kbps) if audio_format == "mp3" else PcmFormat(rate, channels)
+
+
 class AudioWriter:
-    """Streams the program into a temporary file; `commit()` tags it and moves it into place.
+    """Joins pieces into a temporary file; `commit()` finishes and tags it and moves it into place.
+    Positions count decoded samples, the format's delay included (see mixing.join)."""
 
-    Encoding runs on its own thread behind a short queue, so the encoder works while the next
-    clips are synthesized and mixed, and at most a few seconds of audio wait in memory.
-    """
-
-    QUEUE_CHUNKS = 8
-
-    def __init__(self, path: Path, audio_format: str, rate: int, channels: int, kbps: int = MP3_KBPS):
+    def __init__(self, path: Path, audio_format: str, encoding: Mp3Format | PcmFormat, kbps: int = MP3_KBPS):
         prepare_folder(path)
-        self.path, self.format = path, audio_format
+        self.path, self.format, self.encoding, self.kbps = path, audio_format, encoding, kbps  # kbps: M4B's AAC
+        self.delay = encoding.delay
         fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
         os.close(fd)
         self.tmp = Path(name)
-        self.kbps = kbps
-        self._file = self._mp3 = self._thread = None
+        self.position = 0
+        self._file = self._wav = None
+        self._header: bytes | None = None  # an MP3 frame header of the stream (the first piece's)
+        self._bytes = 0
         try:
             if audio_format == "mp3":
-                from .mp3 import Mp3Encoder
-
-                self._mp3 = Mp3Encoder(rate, channels, kbps)
                 self._file = open(self.tmp, "wb")
-                self._file.write(bytes(self._mp3.info_size()))  # the Info frame's place, filled at commit
+                self._file.write(bytes(encoding.info_size()))  # the Info frame's place, filled at commit
             else:  # WAV, or the PCM that becomes an M4B audiobook at commit
-                import soundfile
-
                 if audio_format == "m4b":
                     _ffmpeg()  # fail before synthesis, not after it
-                self._file = soundfile.SoundFile(self.tmp, "w", samplerate=rate, channels=channels,
-                                                 format="WAV", subtype="PCM_16")
+                self._file = open(self.tmp, "wb")
+                self._wav = wave.open(self._file, "wb")
+                self._wav.setnchannels(encoding.channels)
+                self._wav.setsampwidth(2)
+                self._wav.setframerate(encoding.rate)
         except OutputError:
             self.abort()
             raise
-        except Exception as exc:
+        except OSError as exc:
             self.abort()
-            raise OutputError(f"{path}: cannot start the {audio_format} encoder ({exc})") from None
-        self._queue: queue.Queue = queue.Queue(maxsize=self.QUEUE_CHUNKS)
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._encode, name="broadcast-encoder", daemon=True)
-        self._thread.start()
+            raise _failure(path, exc) from None
 
-    def _encode(self) -> None:
-        while (samples := self._queue.get()) is not None:
-            if self._error is None:
-                try:
-                    self._file.write(self._mp3.encode(samples) if self._mp3 else samples)
-                except BaseException as exc:  # reported to the writer's caller at the next call
-                    self._error = exc
-
-    def _raise_if_failed(self) -> None:
-        if self._error is not None:
-            exc, self._error = self._error, None
-            self.abort()
-            if isinstance(exc, OSError):
-                raise _failure(self.path, exc) from None
-            raise OutputError(f"{self.path}: cannot write ({exc})") from None
-
-    def write(self, samples) -> None:
-        # short waits, not one long one: Ctrl-C must reach the main thread promptly (see
-        # synthesis._wait)
-        while True:
-            self._raise_if_failed()
-            try:
-                self._queue.put(samples, timeout=0.2)
-                return
-            except queue.Full:
-                continue
-
-    def _finish_thread(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            self._queue.put(None)
-            while self._thread.is_alive():
-                self._thread.join(timeout=0.2)
-
-    def commit(self, timeline: Timeline | None = None, hosts: list[str] = (), source: str = "") -> None:
-        """Finish encoding, tag (MP3 with a timeline), and move the file into place."""
-        self._finish_thread()
-        self._raise_if_failed()
+    def _write(self, data: bytes) -> None:
         try:
-            if self._mp3 is not None:
-                self._file.write(self._mp3.flush())
+            if self._wav is not None:
+                self._wav.writeframesraw(data)
+            else:
+                self._file.write(data)
+        except OSError as exc:
+            self.abort()
+            raise _failure(self.path, exc) from None
+        self._bytes += len(data)
+
+    def piece(self, piece: Piece) -> None:
+        if self._header is None and len(piece.data) >= 4 and self.format == "mp3":
+            self._header = piece.data[:4]
+        self._write(piece.data)
+        self.position += piece.samples
+
+    def silence(self, samples: int) -> int:
+        """About `samples` of silence, in the format's steps; returns how many were written."""
+        data, written = self.encoding.silence(samples, self._header or self.encoding.header())
+        self._write(data)
+        self.position += written
+        return written
+
+    def commit(self, samples: int, timeline: Timeline | None = None, hosts: list[str] = (), source: str = "") -> None:
+        """End the program at `samples` (silence is added up to there), finish the file, tag it
+        (MP3 with a timeline), and move it into place."""
+        try:
+            short = samples + self.delay - self.position
+            granule = self.encoding.granule
+            if short > 0:
+                self.silence(-(-short // granule) * granule)
+            if self._wav is not None:
+                self._wav.close()  # writes the header's sizes
+            else:
+                frames = self.position // self.encoding.granule
                 self._file.seek(0)
-                self._file.write(self._mp3.info_frame())
+                self._file.write(self.encoding.info_frame(self._header or self.encoding.header(), frames,
+                                                          self._bytes, samples))
             self._file.close()
             if self.format == "mp3" and timeline is not None:
                 tag_mp3(self.tmp, timeline, list(hosts), source)
@@ -140,14 +164,13 @@ class AudioWriter:
             out.unlink(missing_ok=True)
 
     def abort(self) -> None:
-        if getattr(self, "_thread", None) is not None:
-            self._error = self._error or OutputError("aborted")  # the encoder skips what is left
-            self._finish_thread()
-        try:
-            if self._file is not None and not self._file.closed:
-                self._file.close()
-        except Exception:
-            pass
+        for closing in (self._wav, self._file):
+            try:
+                if closing is not None:
+                    closing.close()
+            except Exception:
+                pass
+        self._wav = None
         self.tmp.unlink(missing_ok=True)
 
 

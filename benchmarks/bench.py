@@ -7,8 +7,9 @@ cache) and, in the same run, the naive reference (benchmarks/naive.py). For each
 peak memory of the whole process tree (resident, summed over the processes alive at each moment,
 sampled every 20 ms; and proportional, which counts pages shared between workers once), the
 real-time factor, and the ratio to the naive reference. Also the irreducible parts alone:
-synthesis of every clip (with the per-clip shaping the workers do; no mixing, no encoding) and
-MP3 encoding of the finished program's PCM (our render, decoded). With --edit, also the cost of
+the engine's synthesis of every clip, through the render's own workers (no mastering, no
+encoding: benchmarks/engine_only.py), and MP3 encoding of the finished program's PCM (our
+render, decoded, encoded in 10 s pieces as the workers do). With --edit, also the cost of
 a re-render after editing one turn: a cold render with a fresh clip cache, one word changed in
 one turn, and the render again (target: at most 10 % of the cold one). The edit is measured on a
 variant whose repetitions differ ("Part 2. ..."), since with its cache on a render makes a
@@ -106,35 +107,36 @@ def measure(command: list[str], env: dict | None = None) -> dict:
 
 
 def synthesis_alone(source: Path, engine: str, jobs: int | None) -> float:
-    """Seconds to synthesize every clip of the program, with the render's workers, nothing else."""
+    """Seconds for the engine to synthesize every clip of the program, with the render's workers
+    and nothing else (benchmarks/engine_only.py)."""
     code = (
         "import sys, time\n"
         "from broadcast import pipeline, program, synthesis\n"
+        "from engine_only import EngineOnly\n"
         f"plan = pipeline.plan({str(source)!r}, engine={engine!r})\n"
         "items = program.running_order(plan.script, plan.cast, plan.settings)\n"
         f"jobs = {jobs} or pipeline.default_jobs(items)\n"
         "t = time.perf_counter()\n"
-        "for _ in synthesis.synthesize(items, jobs=jobs, rate=pipeline.program_rate(items)): pass\n"
+        "for _ in synthesis.synthesize(items, EngineOnly(), jobs=jobs): pass\n"
         "print(time.perf_counter() - t)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     return round(float(out.stdout.strip().splitlines()[-1]), 2)
 
 
 def encoding_alone(mp3: Path) -> float:
-    """Seconds to MP3-encode the rendered program again (its decoded PCM), as the render does."""
+    """Seconds to MP3-encode the rendered program again (its decoded PCM), in 10 s pieces."""
     import soundfile
 
-    from broadcast.export.audio import AudioWriter
+    from broadcast.export.mp3 import Mp3Format
 
-    samples, rate = soundfile.read(str(mp3), dtype="float32")
-    with tempfile.TemporaryDirectory() as tmp:
-        writer = AudioWriter(Path(tmp) / "x.mp3", "mp3", rate, 1)
-        start = time.perf_counter()
-        for at in range(0, len(samples), rate * 10):
-            writer.write(samples[at: at + rate * 10])
-        writer.commit()
-        return round(time.perf_counter() - start, 2)
+    samples, rate = soundfile.read(str(mp3), dtype="float32", always_2d=True)
+    fmt = Mp3Format.make(rate, samples.shape[1], 64)
+    start = time.perf_counter()
+    for at in range(0, len(samples), rate * 10):
+        fmt.encode(samples[at: at + rate * 10])
+    return round(time.perf_counter() - start, 2)
 
 
 def edit_cost(n: int, engine: str, folder: Path, jobs: int | None) -> dict:

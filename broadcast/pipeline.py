@@ -135,22 +135,25 @@ def transcript_stem(source: str | Path, script: Script) -> str:
     return slug(Path(source).stem)
 
 
-def parse_formats(formats: str | None) -> tuple[str, tuple[str, ...]]:
-    """`mp3,vtt,srt` → ("mp3", ("vtt", "srt")); one audio format, any sidecars."""
+def parse_formats(formats: str | None, output: str | Path | None = None) -> tuple[str, tuple[str, ...]]:
+    """`mp3,vtt,srt` → ("mp3", ("vtt", "srt")); one audio format, any sidecars. With no audio
+    format named, the output's suffix chooses (`-o show.wav` is a WAV file), else MP3."""
     from .errors import UsageError
     from .export import SIDECARS
     from .export.audio import AUDIO_FORMATS
 
-    if formats is None:
-        return "mp3", tuple(SIDECARS)
-    wanted = [f.strip().lower() for f in formats.split(",") if f.strip()]
+    wanted = [f.strip().lower() for f in (formats or "").split(",") if f.strip()]
     audio = [f for f in wanted if f in AUDIO_FORMATS]
     unknown = [f for f in wanted if f not in AUDIO_FORMATS and f not in SIDECARS]
     if unknown or len(audio) > 1:
         problem = f"unknown format {unknown[0]!r}" if unknown else "more than one audio format"
         raise UsageError(f"--formats: {problem} (choose one of {', '.join(AUDIO_FORMATS)} and any of "
                          f"{', '.join(SIDECARS)})")
-    return (audio[0] if audio else "mp3"), tuple(f for f in wanted if f in SIDECARS)
+    suffix = Path(output).suffix.lower().lstrip(".") if output is not None else ""
+    if audio and suffix in AUDIO_FORMATS and suffix != audio[0]:
+        raise UsageError(f"--formats {audio[0]} and -o {output} disagree: name the file .{audio[0]}")
+    chosen = audio[0] if audio else suffix if suffix in AUDIO_FORMATS else "mp3"
+    return chosen, tuple(SIDECARS) if formats is None else tuple(f for f in wanted if f in SIDECARS)
 
 
 def default_jobs(items: tuple[Item, ...]) -> int:
@@ -181,7 +184,7 @@ def render(source: str | Path, output: str | Path | None = None, voices: str | P
     from .export.audio import AudioWriter, encoding
 
     reporter = reporter or Reporter()
-    audio_format, sidecars = parse_formats(formats)
+    audio_format, sidecars = parse_formats(formats, output)
     script = transcript.parse(source)
     for warning in script.warnings:  # what was assumed about the input, said once
         reporter.note(warning)

@@ -79,6 +79,20 @@ def test_render_wav(short_transcript, tmp_path):
     assert soundfile.info(str(tmp_path / "a.wav")).format == "WAV"
 
 
+def test_the_output_suffix_chooses_the_audio_format(short_transcript, tmp_path):
+    """`-o show.wav` is a WAV file (it used to be MP3 bytes under a .wav name); a --formats that
+    says otherwise is a usage error, not a mislabelled file."""
+    import soundfile
+
+    assert run("render", str(short_transcript), "-o", str(tmp_path / "b.wav"), "--engine", "silence",
+               "--quiet").exit_code == 0
+    assert soundfile.info(str(tmp_path / "b.wav")).format == "WAV"
+    assert (tmp_path / "b.vtt").exists(), "the sidecars as usual"
+    result = run("render", str(short_transcript), "-o", str(tmp_path / "c.wav"), "--formats", "mp3,vtt",
+                 "--engine", "silence")
+    assert result.exit_code == 2 and "disagree" in result.stderr and not (tmp_path / "c.wav").exists()
+
+
 @pytest.mark.parametrize("content, words", [
     (b"", "is empty"),
     (b"   \n\n \t\n", "is empty"),

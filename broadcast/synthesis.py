@@ -168,14 +168,23 @@ def default_cache_dir() -> Path:
 
 
 def _make(job: tuple, finish: Finish) -> Piece:
-    """Run in a worker (or in-process with one job): the engine is built once per process."""
+    """Run in a worker: the engine is built once per process."""
+    return _finish(job, _speak(job), finish)
+
+
+def _speak(job: tuple) -> Clip | None:
+    """The engine's part of a job (None for a chime, which the finish makes)."""
     if job[0] == "chime":
-        return finish.chime(job[1])
+        return None
     _, text, voice = job
     clip = engines.get(voice.engine).synthesize(text, voice)
     if clip.samples.size == 0:
         raise EngineError(f"engine {voice.engine!r} produced no audio for voice {voice.id!r}: {text[:40]!r}")
-    return finish(clip)
+    return clip
+
+
+def _finish(job: tuple, clip: Clip | None, finish: Finish) -> Piece:
+    return finish.chime(job[1]) if clip is None else finish(clip)
 
 
 def _worker_init() -> None:
@@ -220,16 +229,23 @@ def synthesize(items: tuple[Item, ...], finish: Finish, jobs: int = 1, cache: Cl
     if cache is not None:  # workers only for what the cache lacks: one edited turn needs none
         jobs = min(jobs, sum(not cache.has(key) for key in keys.values()))
     if jobs <= 1 or not _workers_can_start():
-        def one_by_one() -> Iterator[Piece | None]:
+        # in-process: the engine on one thread, mastering and encoding on another (LAME, soxr and
+        # numpy release the GIL), this thread writing: three stages side by side
+        def spoken() -> Iterator[tuple]:
             for i, job in work:
                 piece = None if job is None else cached(i)
-                if job is not None and piece is None:
+                if job is None or piece is not None:
+                    yield i, job, piece, None
+                else:
                     with _ENGINE_THREAD:
-                        piece = _make(job, finish)
-                    store(i, piece)
-                yield piece
+                        clip = _speak(job)
+                    yield i, job, None, clip
 
-        for i, piece in enumerate(_ahead(one_by_one(), AHEAD_IN_PROCESS)):
+        def finished() -> Iterator[Piece | None]:
+            for i, job, piece, clip in _ahead(spoken(), AHEAD_IN_PROCESS):
+                yield piece if job is None or piece is not None else store(i, _finish(job, clip, finish))
+
+        for i, piece in enumerate(_ahead(finished(), AHEAD_IN_PROCESS)):
             yield piece
             if on_clip:
                 on_clip(i)

@@ -10,8 +10,10 @@ synchronised, because the rate leaked from one clip into the next.
 Speech is taken from pyttsx3's eSpeak binding (`pyttsx3.drivers._espeak`) through our own
 callback rather than through `save_to_file` + `runAndWait`: that path writes a WAV file per
 clip, grows its buffer by concatenation (quadratic in the clip's length), polls in 10 ms sleeps,
-writes only the last file queued, and can write nothing the first time. Ours is synchronous,
-keeps the samples in memory, and is the same eSpeak with the same settings.
+writes only the last file queued, and can write nothing the first time. Ours keeps the samples
+in memory, and is the same eSpeak with the same settings, initialised in its synchronous mode
+(pyttsx3 would start it in its asynchronous one, whose thread answers every call after a wait:
+three times the wall time for the same work).
 
 Not reproducible to the sample: most variants of the wheel's eSpeak NG vary by a few samples
 from one synthesis to the next, even in synchronous mode with `espeak_ng_SetRandSeed` and
@@ -61,7 +63,17 @@ class EspeakEngine(Engine):
             data = _load_library()
             import pyttsx3
             from importlib.metadata import version
+            from pyttsx3.drivers import _espeak
+            from pyttsx3.drivers.espeak import EspeakDriver
 
+            if not EspeakDriver._moduleInitialized:
+                # eSpeak synchronous, not pyttsx3's asynchronous retrieval mode, whose own thread
+                # answers each parameter change and each synthesis after a wait: in that mode
+                # eSpeak took 4.5 s of wall time for 1.4 s of work (28 min of speech)
+                if _espeak.Initialize(_espeak.AUDIO_OUTPUT_SYNCHRONOUS, 0) == -1:
+                    raise RuntimeError("espeak_Initialize failed")
+                EspeakDriver._moduleInitialized = True  # pyttsx3 initialises eSpeak once per process
+                EspeakDriver._defaultVoice = "gmw/en-us"
             with contextlib.redirect_stdout(io.StringIO()):
                 self._tts = pyttsx3.init("espeak")
         except Exception as exc:
@@ -70,8 +82,6 @@ class EspeakEngine(Engine):
         self._languages = {v.id.lower(): (v.languages[0] if v.languages else "") for v in self._tts.getProperty("voices")}
         self._names = {v.id.lower(): v.name for v in self._tts.getProperty("voices")}
         self._variants = {p.name.lower(): p.name for p in Path(data, "voices", "!v").iterdir() if p.is_file()}
-        from pyttsx3.drivers import _espeak
-
         self._chunks: list = []
         _espeak.SetSynthCallback(self._collect)  # pyttsx3 keeps a reference, so it is not collected
         # pyttsx3's DriverProxy.__del__ fails noisily if it runs during interpreter teardown

@@ -30,6 +30,7 @@ from .models import Clip, Item, Piece, Voice
 CACHE_FORMAT = b"BPIECE1\x00"
 AHEAD_PER_WORKER = 4
 AHEAD_IN_PROCESS = 4  # clips synthesized ahead of the mix when there are no workers
+FINISH_THREADS = 2  # threads mastering and encoding beside the in-process engine
 SHUTDOWN_GRACE_S = 3.0  # a clip takes well under a second; a hung engine longer
 CLIP_TIMEOUT_S = 300.0  # per clip, generous: a hung engine is stopped rather than waited on forever
 CACHE_LIMIT_MB = 2048  # the default; BROADCAST_CACHE_MB sets another (about 3 hours of speech a GB)
@@ -229,26 +230,7 @@ def synthesize(items: tuple[Item, ...], finish: Finish, jobs: int = 1, cache: Cl
     if cache is not None:  # workers only for what the cache lacks: one edited turn needs none
         jobs = min(jobs, sum(not cache.has(key) for key in keys.values()))
     if jobs <= 1 or not _workers_can_start():
-        # in-process: the engine on one thread, mastering and encoding on another (LAME, soxr and
-        # numpy release the GIL), this thread writing: three stages side by side
-        def spoken() -> Iterator[tuple]:
-            for i, job in work:
-                piece = None if job is None else cached(i)
-                if job is None or piece is not None:
-                    yield i, job, piece, None
-                else:
-                    with _ENGINE_THREAD:
-                        clip = _speak(job)
-                    yield i, job, None, clip
-
-        def finished() -> Iterator[Piece | None]:
-            for i, job, piece, clip in _ahead(spoken(), AHEAD_IN_PROCESS):
-                yield piece if job is None or piece is not None else store(i, _finish(job, clip, finish))
-
-        for i, piece in enumerate(_ahead(finished(), AHEAD_IN_PROCESS)):
-            yield piece
-            if on_clip:
-                on_clip(i)
+        yield from _in_process(work, finish, cached, store, on_clip)
         return
 
     import concurrent.futures as cf
@@ -293,6 +275,47 @@ def synthesize(items: tuple[Item, ...], finish: Finish, jobs: int = 1, cache: Cl
             if isinstance(result, cf.Future):
                 result.cancel()
         _shutdown(pool)
+
+
+def _in_process(work: list, finish: Finish, cached: Callable, store: Callable,
+                on_clip: Callable[[int], None] | None) -> Iterator[Piece | None]:
+    """Synthesis without workers: the engine on a thread of its own (eSpeak must stay on one),
+    pieces finished by a pool of threads beside it (LAME, soxr and most of numpy release the GIL;
+    finishing costs eSpeak's clips 2.5 times their synthesis), in order to the caller."""
+    import concurrent.futures as cf
+
+    def spoken() -> Iterator[tuple]:
+        for i, job in work:
+            piece = None if job is None else cached(i)
+            if job is None or piece is not None:
+                yield i, job, piece, None
+            else:
+                with _ENGINE_THREAD:
+                    clip = _speak(job)
+                yield i, job, None, clip
+
+    def finished(i: int, job: tuple, clip: Clip | None) -> Piece:
+        return store(i, _finish(job, clip, finish))
+
+    pool = cf.ThreadPoolExecutor(FINISH_THREADS, thread_name_prefix="broadcast-finish")
+    pending: deque = deque()
+
+    def oldest() -> Piece | None:
+        i, result = pending.popleft()
+        piece = _wait(result, CLIP_TIMEOUT_S) if isinstance(result, cf.Future) else result
+        if on_clip:
+            on_clip(i)
+        return piece
+
+    try:
+        for i, job, piece, clip in _ahead(spoken(), AHEAD_IN_PROCESS):
+            pending.append((i, pool.submit(finished, i, job, clip) if job is not None and piece is None else piece))
+            while len(pending) > AHEAD_IN_PROCESS or (pending and not isinstance(pending[0][1], cf.Future)):
+                yield oldest()
+        while pending:
+            yield oldest()
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 #: Held while an engine runs in this process: a render whose consumer stopped early may still be

@@ -88,8 +88,9 @@ def long_transcript(tmp_path, example_text: str, copies: int = 6) -> Path:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("jobs", ["1", "2"])  # in-process (engine and finishing threads), and workers
 @pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_an_interrupted_render_leaves_the_old_output_and_a_sound_cache(tmp_path, sig, code):
+def test_an_interrupted_render_leaves_the_old_output_and_a_sound_cache(tmp_path, sig, code, jobs):
     from .conftest import SEEDS
 
     source = long_transcript(tmp_path, (SEEDS / "newscast.txt").read_text())
@@ -97,7 +98,7 @@ def test_an_interrupted_render_leaves_the_old_output_and_a_sound_cache(tmp_path,
     out.write_bytes(b"the previous good render")
     cache = tmp_path / "cache"
     env = {**os.environ, "BROADCAST_CACHE_DIR": str(cache)}
-    proc = run_cli("render", str(source), "-o", str(out), "--engine", "espeak", "--jobs", "2", env=env)
+    proc = run_cli("render", str(source), "-o", str(out), "--engine", "espeak", "--jobs", jobs, env=env)
     deadline = time.monotonic() + 60
     # interrupt once a first clip is stored whole (".tmp-*.piece" is one still being written)
     while not [p for p in cache.rglob("*.piece") if not p.name.startswith(".tmp-")] and time.monotonic() < deadline:

@@ -81,8 +81,8 @@ def voice_wer(transcript: Path, c) -> dict:
     reference, hypothesis = [], []
     for parts in turns.values():
         gap = np.zeros(int(engine.sample_rate * 0.3), np.float32)
-        audio = np.concatenate([np.concatenate([mixing.shape(engine.synthesize(i.spoken, voice),
-                                                             engine.sample_rate).samples, gap]) for i in parts])
+        audio = np.concatenate([np.concatenate([mixing.master(engine.synthesize(i.spoken, voice),
+                                                              engine.sample_rate).samples, gap]) for i in parts])
         reference.append(" ".join(i.text for i in parts))
         hypothesis.append(listening.transcribe(audio, engine.sample_rate))
     return {"voice": c.id, "words": len(listening.normalize(" ".join(reference)).split()),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Optional
@@ -36,6 +37,36 @@ class _Terminated(BaseException):
     """SIGTERM, raised where the program is, so every `finally` and abort runs as for Ctrl-C."""
 
 
+#: Where a signal's exception must not be raised: just after `Condition.__enter__` took its lock
+#: (before the `with` holds it), in `__exit__` before it gives the lock back, and so on. Raised
+#: there, the exception leaves the lock held for ever: the process pool's manager thread then
+#: blocks on it (the pool's queue of work ids, a future, the idle-worker semaphore) and the
+#: interpreter hangs at exit joining that thread; an AudioWriter's abort blocks on its own queue.
+_UNSAFE = frozenset(getattr(threading.Condition, name).__code__ for name in
+                    ("__enter__", "__exit__", "_release_save", "_acquire_restore", "_is_owned"))
+_deferred: list[int] = []
+
+
+def _on_signal(signum, frame) -> None:
+    """SIGTERM raises _Terminated, SIGINT KeyboardInterrupt, where the main thread is; but in the
+    lines of `_UNSAFE` the signal is deferred, and raised a millisecond later (SIGALRM)."""
+    import signal
+
+    while frame is not None and frame.f_code is _on_signal.__code__:  # taken inside this handler
+        frame = frame.f_back
+    if signum == signal.SIGALRM:
+        if not _deferred:
+            return
+        signum = _deferred[0]
+    if frame is not None and frame.f_code in _UNSAFE and hasattr(signal, "setitimer"):  # not on Windows
+        if signum not in _deferred:
+            _deferred.append(signum)
+        signal.setitimer(signal.ITIMER_REAL, 0.001)
+        return
+    _deferred.clear()
+    raise _Terminated(signum) if signum == signal.SIGTERM else KeyboardInterrupt()
+
+
 def _handled(command: Callable[..., None]) -> Callable[..., None]:
     """Turn every outcome of a command into one line on stderr and its exit code (errors.py)."""
 
@@ -43,10 +74,11 @@ def _handled(command: Callable[..., None]) -> Callable[..., None]:
     def run(*args, **kwargs) -> None:
         import signal
 
-        def terminated(signum, _frame):
-            raise _Terminated(signum)
-
-        signal.signal(signal.SIGTERM, terminated)  # unwind like Ctrl-C: temporary files removed
+        signal.signal(signal.SIGTERM, _on_signal)  # unwind like Ctrl-C: temporary files removed
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when started ignoring it
+            signal.signal(signal.SIGINT, _on_signal)
+        if hasattr(signal, "SIGALRM"):
+            signal.signal(signal.SIGALRM, _on_signal)
         try:
             command(*args, **kwargs)
         except (typer.Exit, typer.BadParameter):

@@ -205,3 +205,41 @@ def test_any_transcript_renders_or_fails_with_a_transcript_error(tmp_path):
         assert "Traceback" not in result.stderr and "internal error" not in result.stderr
 
     check()
+
+
+def test_a_signal_that_lands_as_a_lock_is_taken_waits_until_the_with_holds_it():
+    """SIGTERM raised just after `Condition.__enter__` took its lock left the lock held for ever
+    (the process pool's manager thread then blocked on it and the interpreter hung at exit). The
+    handler defers the signal out of those lines; it is raised a moment later, inside the `with`,
+    whose exit then gives the lock back."""
+    import signal
+    import sys
+    import threading
+    import time
+
+    from broadcast import cli
+
+    lock = threading.Lock()
+    condition = threading.Condition(lock)
+    deferred = []
+
+    def tracer(frame, event, _arg):
+        if event == "return" and frame.f_code is threading.Condition.__enter__.__code__ and not deferred:
+            deferred.append(True)
+            cli._on_signal(signal.SIGTERM, frame)  # as if the signal arrived here: must not raise
+        return tracer
+
+    previous = signal.signal(signal.SIGALRM, cli._on_signal)
+    try:
+        with pytest.raises(cli._Terminated):
+            sys.settrace(tracer)
+            try:
+                with condition:
+                    sys.settrace(None)
+                    time.sleep(1)  # the deferred signal arrives within a few milliseconds
+            finally:
+                sys.settrace(None)
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+    assert deferred == [True]
+    assert lock.acquire(blocking=False), "the lock was given back"

@@ -206,14 +206,15 @@ def synthesize(items: tuple[Item, ...], finish: Finish, jobs: int = 1, cache: Cl
     item with nothing to say."""
     work: list[tuple[int, tuple | None]] = []
     keys: dict[int, str] = {}
+    finish_key = finish.key
     for i, item in enumerate(items):
         text = clean(item.spoken)
         if item.chime is not None:
             work.append((i, ("chime", item.chime)))
-            keys[i] = chime_key(item.chime, finish.key)
+            keys[i] = chime_key(item.chime, finish_key)
         elif item.voice is not None and text:
             work.append((i, ("speech", text, item.voice)))
-            keys[i] = clip_key(item.voice, text, finish.key)
+            keys[i] = clip_key(item.voice, text, finish_key)
         else:
             work.append((i, None))
     if cache is None:

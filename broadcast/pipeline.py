@@ -158,9 +158,9 @@ def parse_formats(formats: str | None, output: str | Path | None = None) -> tupl
 
 def default_jobs(items: tuple[Item, ...]) -> int:
     """A worker per core when an engine is slow enough to pay for its process (neural voices);
-    in-process when every voice is from a fast engine. eSpeak speaks 200-800x real time, and
-    in-process its synthesis has a thread of its own beside the mix and the encoder: on two cores a
-    114-minute program takes 28-30 s and 103 MB, where two workers take 29 s and 253 MB."""
+    in-process when every voice is from a fast engine. eSpeak speaks 500-1000x real time, and
+    in-process it has a thread of its own beside two finishing pieces: on two cores a 114-minute
+    program takes 12.9 s and 115 MB, where two workers take 11.4 s and 222 MB (benchmarks/bench.py)."""
     names = {item.voice.engine for item in items if item.voice is not None}
     if names and not any(engines.get(name).parallel for name in names):
         return 1

@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import struct
 import tempfile
 import threading
@@ -33,7 +34,9 @@ AHEAD_IN_PROCESS = 4  # clips synthesized ahead of the mix when there are no wor
 FINISH_THREADS = 2  # threads mastering and encoding beside the in-process engine
 SHUTDOWN_GRACE_S = 3.0  # a clip takes well under a second; a hung engine longer
 CLIP_TIMEOUT_S = 300.0  # per clip, generous: a hung engine is stopped rather than waited on forever
-CACHE_LIMIT_MB = 2048  # the default; BROADCAST_CACHE_MB sets another (about 3 hours of speech a GB)
+CACHE_LIMIT_MB = 2048  # the default; BROADCAST_CACHE_MB sets another (a GB: 35 hours of MP3 pieces, 6 of WAV)
+#: Folders of earlier cache formats beside ours, removed at the first prune (they are never read).
+STALE_CACHES = ("clips-v1",)
 
 
 class Finish(Protocol):
@@ -93,6 +96,8 @@ class ClipCache:
     def prune(self) -> int:
         """Remove the least recently used entries until the cache is within 90 % of its limit
         (so that the next render does not prune again at once); returns the bytes removed."""
+        for stale in STALE_CACHES:
+            shutil.rmtree(self.root.parent / stale, ignore_errors=True)
         entries = []
         for path in self.root.glob("??/*.piece"):
             with contextlib.suppress(OSError):

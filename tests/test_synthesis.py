@@ -214,3 +214,14 @@ def test_a_caller_that_stops_early_stops_the_synthesis_thread():
         time.sleep(0.05)
     assert not any(t.name == "broadcast-synthesis" for t in threading.enumerate())
     assert len(made) <= 1 + 2 + 1  # the one taken, a full queue, the one it was offering
+
+
+def test_a_cache_of_an_earlier_format_beside_ours_is_removed(tmp_path):
+    """Clips of the format before pieces (clips-v1) are never read again: the first prune frees them."""
+    old = tmp_path / "clips-v1" / "ab"
+    old.mkdir(parents=True)
+    (old / "ab12.clip").write_bytes(b"x" * 1000)
+    cache = ClipCache(tmp_path / "pieces-v1")
+    list(synthesize(items_of(["kept"]), FINISH, cache=cache))
+    cache.prune()
+    assert not (tmp_path / "clips-v1").exists() and list((tmp_path / "pieces-v1").rglob("*.piece"))

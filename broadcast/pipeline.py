@@ -9,10 +9,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import config, engines, transcript
 from .errors import EngineError
 from .models import Cast, Clip, Item, Piece, Script, Timeline
+
+if TYPE_CHECKING:
+    from .export.audio import PcmFormat
+    from .export.mp3 import Mp3Format
 
 DEFAULT_OUT = Path("out")
 DEFAULT_ENGINE = "neural"
@@ -51,7 +56,7 @@ class Finisher:
     and plain, so it is sent to the workers; its `key` is part of every cached piece's key."""
 
     rate: int
-    encoding: object  # export.audio.encoding(...): Mp3Format or PcmFormat
+    encoding: Mp3Format | PcmFormat  # export.audio.encoding(...)
 
     @property
     def key(self) -> str:

@@ -1,9 +1,9 @@
 """Clips → one mastered program: levelling, true-peak limiting, pacing, cue chimes, the meter.
 
 In two halves. `master` is each clip's own work, done in the worker that made it: resample to
-the program rate (soxr), trim the engine's leading and trailing silence, level it so that its
-BS.1770 gating blocks measure the target, limit the oversampled peaks to the ceiling, fade both
-ends (no clicks), and keep the blocks' powers for the program's meter. A clip's master depends
+the program rate (soxr), trim the engine's leading and trailing silence, fade both ends (no
+clicks), level it so that its BS.1770 gating blocks measure the target, limit the oversampled
+peaks to the ceiling, and keep the blocks' powers for the program's meter. A clip's master depends
 on the clip alone, so it is cached with it and an edited turn changes nothing else. `join` is
 the rest, in order, in the main process: pieces written with the pause before each, segment
 times taken from where each piece's sound lands, and the program's integrated loudness gated

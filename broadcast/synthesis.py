@@ -308,7 +308,10 @@ def _in_process(work: list, finish: Finish, cached: Callable, store: Callable,
 
     def oldest() -> Piece | None:
         i, result = pending.popleft()
-        piece = _wait(result, CLIP_TIMEOUT_S) if isinstance(result, cf.Future) else result
+        try:
+            piece = _wait(result, CLIP_TIMEOUT_S) if isinstance(result, cf.Future) else result
+        except cf.TimeoutError:
+            raise EngineError(f"finishing one clip took longer than {CLIP_TIMEOUT_S:.0f} s (item {i + 1})") from None
         if on_clip:
             on_clip(i)
         return piece
@@ -329,14 +332,17 @@ def _in_process(work: list, finish: Finish, cached: Callable, store: Callable,
 _ENGINE_THREAD = threading.Lock()
 
 
-def _ahead(produce: Iterator, size: int) -> Iterator:
+def _ahead(produce: Iterator, size: int, timeout_s: float | None = None) -> Iterator:
     """Run `produce` on one thread of its own, up to `size` items ahead of the consumer. eSpeak's C
-    code, LAME and most of numpy release the GIL, so in-process synthesis overlaps the main
-    thread's mixing and the encoder's thread (2-core figures in README, "Speed and memory").
-    An exception in `produce` is raised in the consumer; a consumer that stops (an error, Ctrl-C)
-    stops the thread after its current item."""
+    code, LAME and most of numpy release the GIL, so in-process synthesis overlaps the threads
+    finishing pieces (2-core figures in README, "Speed and memory"). An exception in `produce` is
+    raised in the consumer; a consumer that stops (an error, Ctrl-C) stops the thread after its
+    current item. An item that takes longer than `timeout_s` (default CLIP_TIMEOUT_S) is an engine
+    error: a hung engine in this process cannot be stopped, but the render does not wait for ever."""
     import queue
+    import time
 
+    timeout_s = CLIP_TIMEOUT_S if timeout_s is None else timeout_s
     done = object()
     handoff: queue.Queue = queue.Queue(maxsize=max(1, size))
     stop = threading.Event()
@@ -364,11 +370,16 @@ def _ahead(produce: Iterator, size: int) -> Iterator:
     thread = threading.Thread(target=run, name="broadcast-synthesis", daemon=True)
     thread.start()
     try:
+        deadline = time.monotonic() + timeout_s
         while True:
             try:  # short slices: the main thread must notice signals (see _wait)
                 value, error = handoff.get(timeout=0.2)
             except queue.Empty:
+                if time.monotonic() > deadline:
+                    raise EngineError(f"the speech engine gave nothing for {timeout_s:.0f} s and was given up on "
+                                      f"(run with --jobs 2 to have it stopped)") from None
                 continue
+            deadline = time.monotonic() + timeout_s
             if value is done:
                 if error is not None:
                     raise error

@@ -225,3 +225,19 @@ def test_a_cache_of_an_earlier_format_beside_ours_is_removed(tmp_path):
     list(synthesize(items_of(["kept"]), FINISH, cache=cache))
     cache.prune()
     assert not (tmp_path / "clips-v1").exists() and list((tmp_path / "pieces-v1").rglob("*.piece"))
+
+
+def test_an_in_process_engine_that_hangs_is_an_engine_error_not_a_hang():
+    import time
+
+    def hung():
+        yield 1
+        time.sleep(30)  # an engine that never answers
+        yield 2
+
+    stream = _ahead(hung(), 2, timeout_s=0.5)
+    assert next(stream) == 1
+    started = time.monotonic()
+    with pytest.raises(EngineError, match="gave nothing for"):
+        next(stream)
+    assert time.monotonic() - started < 5

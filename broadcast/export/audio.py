@@ -19,7 +19,7 @@ import numpy as np
 from ..errors import OutputError
 from ..models import Piece, Timeline
 from . import _failure, chapter_marks, prepare_folder
-from .mp3 import Mp3Format
+from .mp3 import Mp3Format, to_int16
 
 AUDIO_FORMATS = ("mp3", "wav", "m4b")
 MP3_KBPS = 64  # mono speech: transparent enough at 24 kHz, small for phones
@@ -40,7 +40,7 @@ class PcmFormat:
         return f"pcm16/{self.rate}/{self.channels}"
 
     def encode(self, pcm: np.ndarray) -> tuple[bytes, int]:
-        ints = (np.clip(np.asarray(pcm, np.float32), -1.0, 1.0) * 32767.0).round().astype("<i2")
+        ints = to_int16(pcm)
         return ints.tobytes(), ints.shape[0]
 
     def header(self) -> bytes:

@@ -52,6 +52,11 @@ def _crc16(data: bytes, crc: int = 0) -> int:
     return crc
 
 
+def to_int16(pcm: np.ndarray) -> np.ndarray:
+    """Float samples in [-1, 1] as little-endian 16-bit integers (what LAME and WAV take)."""
+    return (np.clip(np.asarray(pcm, np.float32), -1.0, 1.0) * 32767.0).round().astype("<i2")
+
+
 def frame_sizes(data: bytes) -> list[int]:
     """The length in bytes of each frame of an MP3 stream (no tags), read from the headers."""
     sizes, at = [], 0
@@ -113,8 +118,7 @@ class Mp3Format:
         lame.set_channels(self.channels)
         lame.set_bit_rate(self.kbps)
         lame.set_quality(QUALITY)
-        pcm = np.asarray(pcm, np.float32) * np.float32(1 / LAME_SCALE)
-        ints = (np.clip(pcm, -1.0, 1.0) * 32767.0).round().astype("<i2")
+        ints = to_int16(np.asarray(pcm, np.float32) * np.float32(1 / LAME_SCALE))
         data = bytes(lame.encode(ints.tobytes())) + bytes(lame.flush())
         return data, len(frame_sizes(data)) * self.granule
 
@@ -124,8 +128,7 @@ class Mp3Format:
         and the samples they decode to."""
         frames = max(0, round(samples / self.granule))
         word = struct.unpack(">I", header)[0] & ~(1 << 9)  # unpadded
-        size = (144000 if self.mpeg1 else 72000) * self.kbps // self.rate
-        return (struct.pack(">I", word) + bytes(size - 4)) * frames, frames * self.granule
+        return (struct.pack(">I", word) + bytes(self._frame_bytes(self.kbps) - 4)) * frames, frames * self.granule
 
     def header(self) -> bytes:
         """A frame header for these settings, for a file with no encoded frame to take one from."""

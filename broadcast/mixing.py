@@ -214,15 +214,6 @@ def fade(samples: np.ndarray, rate: int, ms: int = FADE_MS) -> np.ndarray:
     return out
 
 
-def limit(samples: np.ndarray, ceiling_dbtp: float = CEILING_DBTP) -> np.ndarray:
-    """A look-ahead peak limiter: gain rides down smoothly around the (oversampled) peaks that
-    would pass the ceiling, and stays at 1 everywhere else."""
-    ceiling = 10 ** (ceiling_dbtp / 20)
-    peaks = sample_peaks(samples, ceiling)
-    at = np.flatnonzero(peaks > ceiling)
-    return limit_at(samples, at, peaks[at], ceiling)[0]
-
-
 def limit_at(samples: np.ndarray, at: np.ndarray, values: np.ndarray, ceiling: float) -> tuple[np.ndarray, float]:
     """Limit `samples` whose oversampled magnitudes at points `at` are `values`; return the result
     and its peak at those points. The gain is the minimum of what each point needs over ±4 ms,
@@ -290,7 +281,7 @@ def master(clip: Clip, rate: int = PROGRAM_RATE, aim_lufs: float = TARGET_PER_CH
     gain_db, tried = aim_lufs - loudness, None
     for _ in range(4):
         gain = np.float32(10 ** (gain_db / 20))
-        sound, peak, limited = _limited(samples * gain)
+        sound, peak, limited = limit(samples * gain)
         if not limited:
             return MasteredClip(sound, peak, blocks * float(gain) ** 2)
         limited_blocks = block_powers(sound, rate)
@@ -305,8 +296,10 @@ def master(clip: Clip, rate: int = PROGRAM_RATE, aim_lufs: float = TARGET_PER_CH
     return MasteredClip(sound, peak, limited_blocks)
 
 
-def _limited(sound: np.ndarray) -> tuple[np.ndarray, float, bool]:
-    """`sound` limited to the ceiling, its true peak, and whether the limiter had anything to do."""
+def limit(sound: np.ndarray) -> tuple[np.ndarray, float, bool]:
+    """A look-ahead peak limiter: gain rides down smoothly around the (oversampled) peaks that
+    would pass the ceiling, and stays at 1 everywhere else. Returns the sound, its true peak, and
+    whether the limiter had anything to do."""
     ceiling = 10 ** (CEILING_DBTP / 20)
     peaks = sample_peaks(sound, ceiling)
     over = np.flatnonzero(peaks > ceiling)

@@ -126,10 +126,11 @@ def test_a_clip_that_needs_no_limiting_is_only_levelled():
 
 def test_limiter_keeps_the_ceiling_and_leaves_quiet_audio_alone():
     hot = speechlike(3) * 8
-    limited = limit(hot)
+    limited, peak, engaged = limit(hot)
+    assert engaged and peak == pytest.approx(true_peak(limited), rel=0.02)
     assert 20 * np.log10(true_peak(limited)) <= CEILING_DBTP + 0.05
     quiet = speechlike(3) * 0.1
-    assert np.array_equal(limit(quiet), quiet)
+    assert np.array_equal(limit(quiet)[0], quiet) and not limit(quiet)[2]
 
 
 def test_trim_removes_engine_silence_but_keeps_the_sound():

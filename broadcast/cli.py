@@ -290,7 +290,7 @@ def _preview(text: str, voice_id: str | None, engine: str | None) -> Path:
     spec = parse_voice_id(voice_id or f"{engine or 'neural'}:heart")
     voice = resolve_spec(spec, None, Settings(), "preview")
     clip = engines.get(voice.engine).synthesize(" ".join(text.split()) or "Hello.", voice)
-    finish = Finisher(mixing.PROGRAM_RATE, encoding("wav", mixing.PROGRAM_RATE, 1))
+    finish = Finisher(encoding("wav", mixing.PROGRAM_RATE, 1))
     piece = finish(clip)
     path = Path("out") / f"voice-{export.slug(voice.id)}.wav"
     writer = AudioWriter(path, "wav", finish.encoding)

@@ -55,8 +55,11 @@ class Finisher:
     ceiling (mixing.master), then encoded as a piece of the output file (export.audio). Frozen
     and plain, so it is sent to the workers; its `key` is part of every cached piece's key."""
 
-    rate: int
-    encoding: Mp3Format | PcmFormat  # export.audio.encoding(...)
+    encoding: Mp3Format | PcmFormat  # export.audio.encoding(...): the program's rate and channels too
+
+    @property
+    def rate(self) -> int:
+        return self.encoding.rate
 
     @property
     def key(self) -> str:
@@ -203,7 +206,7 @@ def render(source: str | Path, output: str | Path | None = None, voices: str | P
     channels = chosen.settings.channels
     rate = program_rate(items)
 
-    finish = Finisher(rate, encoding(audio_format, rate, channels, chosen.settings.bitrate_kbps))
+    finish = Finisher(encoding(audio_format, rate, channels, chosen.settings.bitrate_kbps))
     writer = AudioWriter(path, audio_format, finish.encoding, chosen.settings.bitrate_kbps)
     reporter.start(len(items), "Rendering")
     try:

@@ -210,20 +210,20 @@ def synthesize(items: tuple[Item, ...], finish: Finish, jobs: int = 1, cache: Cl
     """Yield one finished piece per item, in order: its speech or its chime, or None for an
     item with nothing to say."""
     work: list[tuple[int, tuple | None]] = []
-    keys: dict[int, str] = {}
-    finish_key = finish.key
     for i, item in enumerate(items):
         text = clean(item.spoken)
         if item.chime is not None:
             work.append((i, ("chime", item.chime)))
-            keys[i] = chime_key(item.chime, finish_key)
         elif item.voice is not None and text:
             work.append((i, ("speech", text, item.voice)))
-            keys[i] = clip_key(item.voice, text, finish_key)
         else:
             work.append((i, None))
-    if cache is None:
-        keys = {}
+    keys: dict[int, str] = {}
+    if cache is not None:  # keys only for a cache: each hashes the item's whole text
+        finish_key = finish.key
+        for i, job in work:
+            if job is not None:
+                keys[i] = chime_key(job[1], finish_key) if job[0] == "chime" else clip_key(job[2], job[1], finish_key)
 
     def cached(i: int) -> Piece | None:
         return cache.get(keys[i]) if cache is not None and i in keys else None

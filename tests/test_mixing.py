@@ -179,7 +179,7 @@ class PcmSink:
 
 
 def test_join_times_match_what_was_written():
-    finish = Finisher(RATE, PcmFormat(RATE, 1))
+    finish = Finisher(PcmFormat(RATE, 1))
     items = (item(speaker="A"), item(speaker="B", pause=450), item("cue", "Narrator", 300, "music", None),
              item(speaker="A", pause=250))
     pieces = [finish(Clip(tone(1.0), 16000)), finish(Clip(speechlike(2.0), RATE)), finish.chime("music"),
@@ -204,7 +204,7 @@ def test_join_times_match_what_was_written():
 def test_a_program_of_clips_lands_on_the_loudness_target():
     """Clips of speech-like length, each at its own level, make a program at −19 LUFS, and the
     meter says so."""
-    finish = Finisher(RATE, PcmFormat(RATE, 1))
+    finish = Finisher(PcmFormat(RATE, 1))
     items = tuple(item(speaker="AB"[n % 2], pause=(450, 250)[n % 2]) for n in range(8))
     sink = PcmSink()
     result = join(items, (finish(Clip(speechlike(4 + n % 3, n) * (0.2 + n / 4), RATE)) for n in range(8)), sink, RATE)
@@ -214,7 +214,7 @@ def test_a_program_of_clips_lands_on_the_loudness_target():
 
 
 def test_a_stereo_program_is_at_the_stereo_target():
-    finish = Finisher(RATE, PcmFormat(RATE, 2))
+    finish = Finisher(PcmFormat(RATE, 2))
     items = tuple(item(speaker="AB"[n % 2]) for n in range(6))
     written = []
 

@@ -25,7 +25,7 @@ def tone(seconds: float, rate: int, freq: float) -> np.ndarray:
 def render(tmp_path, audio_format, encoding, rate, clips, pauses):
     items = tuple(Item("speech", "A", "guest", "t", "t", Voice("silence:a", "silence", "a"), pause, turn=n)
                   for n, pause in enumerate(pauses))
-    finish = Finisher(rate, encoding)
+    finish = Finisher(encoding)
     path = tmp_path / f"x.{audio_format}"
     writer = AudioWriter(path, audio_format, encoding)
     result = join(items, (finish(Clip(c, rate)) for c in clips), writer, rate, encoding.channels)

@@ -15,7 +15,7 @@ from broadcast.models import Item, Voice
 from broadcast.pipeline import Finisher
 from broadcast.synthesis import ClipCache, _ahead, clean, clip_key, synthesize
 
-FINISH = Finisher(24000, PcmFormat(24000, 1))
+FINISH = Finisher(PcmFormat(24000, 1))
 
 
 def items_of(texts: list[str], voice_ids=("a", "b")) -> tuple[Item, ...]:
@@ -40,7 +40,7 @@ def test_order_is_kept_with_uneven_clip_lengths():
 
 def test_parallel_and_serial_give_identical_audio():
     items = items_of(UNEVEN)
-    finish = Finisher(24000, Mp3Format.make(24000, 1, 64))  # encoded in the workers, too
+    finish = Finisher(Mp3Format.make(24000, 1, 64))  # encoded in the workers, too
     serial = [p.data for p in synthesize(items, finish, jobs=1)]
     parallel = [p.data for p in synthesize(items, finish, jobs=2)]
     assert serial == parallel
@@ -94,10 +94,10 @@ def test_the_key_covers_everything_that_changes_the_audio():
     finish = FINISH.key
     keys = {
         clip_key(base, "text", finish), clip_key(base, "text!", finish),
-        clip_key(base, "text", Finisher(22050, PcmFormat(22050, 1)).key),
-        clip_key(base, "text", Finisher(24000, PcmFormat(24000, 2)).key),
-        clip_key(base, "text", Finisher(24000, Mp3Format.make(24000, 1, 64)).key),
-        clip_key(base, "text", Finisher(24000, Mp3Format.make(24000, 1, 96)).key),
+        clip_key(base, "text", Finisher(PcmFormat(22050, 1)).key),
+        clip_key(base, "text", Finisher(PcmFormat(24000, 2)).key),
+        clip_key(base, "text", Finisher(Mp3Format.make(24000, 1, 64)).key),
+        clip_key(base, "text", Finisher(Mp3Format.make(24000, 1, 96)).key),
         clip_key(Voice("silence:b", "silence", "b"), "text", finish),
         clip_key(Voice("silence:a", "silence", "a", pitch=0.9), "text", finish),
         clip_key(Voice("silence:a", "silence", "a", formant=0.9), "text", finish),

@@ -35,6 +35,26 @@ def test_block_loudness_agrees_with_pyloudnorm():
     assert gated_loudness(block_powers(x, RATE)) == pytest.approx(reference, abs=0.1)
 
 
+@pytest.mark.parametrize("rate", [16000, 22050, 24000, 44100])
+def test_block_powers_are_libebur128s_momentary_loudness_at_every_hop(rate):
+    """Our FFT K-weighting against the reference meter, block by block: libebur128's momentary
+    loudness after each 100 ms of the clip (with silence before and after it)."""
+    import pyebur128
+
+    x = np.concatenate([speechlike(3, 4)[: 3 * rate], np.zeros(rate // 3, np.float32), speechlike(2, 5)[: 2 * rate]])
+    hop = rate // 10
+    state = pyebur128.R128State(1, rate, pyebur128.MeasurementMode.MODE_M)
+    state.add_frames(np.zeros(3 * hop, np.float32), 3 * hop)
+    body = np.concatenate([x, np.zeros(-len(x) % hop + 3 * hop, np.float32)])
+    reference = []
+    for k in range(len(body) // hop):
+        state.add_frames(body[k * hop:(k + 1) * hop], hop)
+        reference.append(pyebur128.get_loudness_momentary(state))
+    ours = -0.691 + 10 * np.log10(block_powers(x, rate))
+    assert len(ours) == len(reference)
+    assert np.allclose(ours, reference, atol=1e-3)
+
+
 def test_the_program_meter_measures_joined_pieces_as_a_meter_of_the_whole_would():
     """Pieces' own blocks, merged in the histogram, against pyloudnorm on the program they make
     (pauses of 250 and 450 ms, so some blocks of the program span two pieces)."""

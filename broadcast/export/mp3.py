@@ -57,19 +57,31 @@ def to_int16(pcm: np.ndarray) -> np.ndarray:
     return (np.clip(np.asarray(pcm, np.float32), -1.0, 1.0) * 32767.0).round().astype("<i2")
 
 
+def _frame_length(key: int) -> int:
+    """Frame length in bytes (without padding) for a header's second and third bytes, 0 where
+    they are no Layer III frame."""
+    version, layer, index, rate_index = (key >> 11) & 3, (key >> 9) & 3, (key >> 4) & 15, (key >> 2) & 3
+    if key >> 13 != 0b111 or layer != 0b01 or version == 0b01 or index in (0, 15) or rate_index == 3:
+        return 0
+    mpeg1 = version == 0b11
+    return (144000 if mpeg1 else 72000) * _BITRATES[1 if mpeg1 else 2][index] // _RATES[version][rate_index]
+
+
+_LENGTHS: dict[int, int] = {}  # _frame_length by key, as met: a dict lookup a frame is a fifth of the work
+
+
 def frame_sizes(data: bytes) -> list[int]:
     """The length in bytes of each frame of an MP3 stream (no tags), read from the headers."""
-    sizes, at = [], 0
-    while at + 4 <= len(data):
-        word = struct.unpack_from(">I", data, at)[0]
-        if word >> 21 != 0x7FF:
+    sizes, at, end, lengths = [], 0, len(data) - 3, _LENGTHS
+    while at < end:
+        key = data[at + 1] << 8 | data[at + 2]
+        length = lengths.get(key)
+        if length is None:
+            length = lengths[key] = _frame_length(key)
+        if data[at] != 0xFF or not length:
             raise ValueError(f"no MP3 frame at byte {at}")
-        version, index, rate_index = (word >> 19) & 3, (word >> 12) & 15, (word >> 10) & 3
-        mpeg1 = version == 0b11
-        kbps = _BITRATES[1 if mpeg1 else 2][index]
-        size = (144000 if mpeg1 else 72000) * kbps // _RATES[version][rate_index] + ((word >> 9) & 1)
-        sizes.append(size)
-        at += size
+        sizes.append(length + ((key >> 1) & 1))
+        at += sizes[-1]
     if at != len(data):
         raise ValueError("the MP3 stream ends inside a frame")
     return sizes

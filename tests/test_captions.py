@@ -8,12 +8,14 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 import srt
 import webvtt
 
 from broadcast import parse, render
 from broadcast.export import chapter_marks
-from broadcast.export.captions import LINE_CHARS, caption_text, chapters_json, chunk, is_sound, srt as make_srt
+from broadcast.export.captions import LINE_CHARS, caption_text, chapters_json, chunk, fits, is_sound, lay_out, srt as make_srt
 from broadcast.export.captions import webvtt as make_webvtt
 from broadcast.models import Segment, Timeline
 
@@ -178,3 +180,10 @@ def test_awkward_text_stays_within_limits_and_escaped():
     assert all(len(s.content.split("\n")) <= 2 for s in subtitles)
     assert all(len(line) <= LINE_CHARS for s in subtitles[2:] for line in s.content.split("\n"))
     assert json.loads(chapters_json(timeline, Path("x.mp3")))["chapters"][0]["title"] == long_name
+
+
+@given(st.text(alphabet="ab ,.", max_size=90), st.lists(st.integers(1, 45), min_size=1, max_size=2))
+def test_the_quick_fit_test_agrees_with_laying_out(text, room):
+    """`fits` answers what chunking asks of every added word without trying every split; it
+    must say yes exactly when `lay_out` finds a layout (double spaces and all)."""
+    assert fits(text, tuple(room)) == (lay_out(text, tuple(room)) is not None)

@@ -86,6 +86,16 @@ def lay_out(text: str, room: tuple[int, ...]) -> list[str] | None:
     return best[1] if best else None
 
 
+def fits(text: str, room: tuple[int, ...]) -> bool:
+    """Whether `lay_out(text, room)` has a layout, without scoring them: the split at the last
+    space the first line has room for leaves the shortest second line (chunking asks this for
+    every word it adds, so it must not try every split)."""
+    if len(text) <= room[0]:
+        return True
+    space = text.rfind(" ", 0, room[0] + 1)
+    return len(room) >= 2 and space >= 0 and len(text) - space - 1 <= room[1]
+
+
 def _break_bonus(before: str, after: str) -> int:
     """How much a line break between these words is worth, in characters of imbalance."""
     if before[-1] in _CLAUSE_PUNCTUATION:
@@ -113,8 +123,8 @@ def chunk(text: str, first_room: tuple[int, ...] = (LINE_CHARS,) * CUE_LINES) ->
     def room() -> tuple[int, ...]:
         return first_room if not cues else room_rest
 
-    def fits(candidate: str) -> bool:
-        return lay_out(candidate, room()) is not None
+    def fits_room(candidate: str) -> bool:
+        return fits(candidate, room())
 
     def flush() -> None:
         nonlocal current
@@ -128,12 +138,12 @@ def chunk(text: str, first_room: tuple[int, ...] = (LINE_CHARS,) * CUE_LINES) ->
         nonlocal current
         words = clause.split()
         while words:
-            while not fits(words[0]):  # longer than a line (an address): cut it
+            while not fits_room(words[0]):  # longer than a line (an address): cut it
                 current = words[0][:room()[0]]
                 words[0] = words[0][room()[0]:]
                 flush()
             n = 1
-            while n < len(words) and fits(" ".join(words[:n + 1])):
+            while n < len(words) and fits_room(" ".join(words[:n + 1])):
                 n += 1
             if n < len(words):
                 n = next((k for tier in _BREAK_BEFORE for k in range(n, n // 2, -1) if words[k].lower() in tier), n)
@@ -144,19 +154,19 @@ def chunk(text: str, first_room: tuple[int, ...] = (LINE_CHARS,) * CUE_LINES) ->
 
     for sentence in _sentences(text):
         whole = " ".join(sentence)
-        if current and fits(f"{current} {whole}"):
+        if current and fits_room(f"{current} {whole}"):
             current = f"{current} {whole}"
             continue
         if len(current) >= LINE_CHARS // 2:  # a new sentence starts a new cue, unless the
             flush()                          # one before is too short to read on its own
         for clause in sentence:
-            if current and fits(f"{current} {clause}"):
+            if current and fits_room(f"{current} {clause}"):
                 current = f"{current} {clause}"
                 continue
             if current and len(current) < LINE_CHARS // 2:  # too brief alone: run into the clause
                 current, clause = "", f"{current} {clause}"
             flush()
-            if fits(clause):
+            if fits_room(clause):
                 current = clause
             else:
                 add_words(clause)

@@ -75,7 +75,9 @@ class Finisher:
         mastered = master(clip, self.rate, TARGET_PER_CHANNEL_LUFS - below_db)
         if not mastered.samples.size:
             return Piece(b"", 0, 0, 0, 0.0, mastered.blocks)
-        pcm = np.repeat(mastered.samples[:, None], self.encoding.channels, axis=1)
+        pcm = mastered.samples[:, None]  # frames × channels: the program is mono, copied to each
+        if self.encoding.channels > 1:
+            pcm = np.repeat(pcm, self.encoding.channels, axis=1)
         data, samples = self.encoding.encode(pcm)
         return Piece(data, samples, self.encoding.delay, len(mastered.samples), mastered.true_peak, mastered.blocks)
 

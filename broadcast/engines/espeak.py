@@ -35,6 +35,7 @@ from ..models import Clip, Voice
 from . import Engine, VoiceInfo
 
 PITCH_DEFAULT = 50  # eSpeak's pitch parameter, 0..100
+CHUNK_MS = 1000  # speech per synthesis callback
 
 
 def _load_library() -> str:
@@ -70,7 +71,8 @@ class EspeakEngine(Engine):
                 # eSpeak synchronous, not pyttsx3's asynchronous retrieval mode, whose own thread
                 # answers each parameter change and each synthesis after a wait: in that mode
                 # eSpeak took 4.5 s of wall time for 1.4 s of work (28 min of speech)
-                if _espeak.Initialize(_espeak.AUDIO_OUTPUT_SYNCHRONOUS, 0) == -1:
+                # and speech handed over a second at a time, not 60 ms: each hand-over takes the GIL
+                if _espeak.Initialize(_espeak.AUDIO_OUTPUT_SYNCHRONOUS, CHUNK_MS) == -1:
                     raise RuntimeError("espeak_Initialize failed")
                 EspeakDriver._moduleInitialized = True  # pyttsx3 initialises eSpeak once per process
                 EspeakDriver._defaultVoice = "gmw/en-us"

@@ -88,15 +88,17 @@ def _k_weighting(rate: int) -> tuple[np.ndarray, int]:
     return response.astype(np.complex64), round(rate / 10)
 
 
-def k_weighted(samples: np.ndarray, rate: int) -> np.ndarray:
-    """`samples` through the K-weighting filter (from rest), as float32: overlap-save FFTs, a few
-    dozen frames at a time, so memory stays small for a long clip. numpy's FFTs release the GIL,
-    so clips are weighted on both cores at once (libebur128's binding holds it)."""
+def k_weighted(samples: np.ndarray, rate: int, length: int | None = None) -> np.ndarray:
+    """`samples`, then silence to `length` (default: none), through the K-weighting filter from
+    rest, as float32: overlap-save FFTs, a few frames at a time, so memory stays small for a
+    long clip. numpy's FFTs release the GIL, so clips are weighted on both cores at once
+    (libebur128's binding holds it)."""
     response, reach = _k_weighting(rate)
     step = _FFT_SIZE - reach
     x = np.asarray(samples, np.float32)
-    out = np.empty(len(x), np.float32)
-    frames = -(-len(x) // step)
+    length = len(x) if length is None else length
+    out = np.empty(length, np.float32)
+    frames = -(-length // step)
     padded = np.concatenate([np.zeros(reach, np.float32), x, np.zeros(frames * step - len(x), np.float32)])
     batch = 8  # frames a time: 1 MB arrays (larger ones were slower here, smaller ones too)
     for first in range(0, frames, batch):
@@ -104,15 +106,14 @@ def k_weighted(samples: np.ndarray, rate: int) -> np.ndarray:
         windows = np.lib.stride_tricks.sliding_window_view(padded[first * step:], _FFT_SIZE)[::step][:count]
         filtered = np.fft.irfft(np.fft.rfft(windows, axis=1) * response, _FFT_SIZE, axis=1)[:, reach:]
         done = first * step
-        out[done: done + count * step] = filtered.ravel()[: len(x) - done]
+        out[done: done + count * step] = filtered.ravel()[: length - done]
     return out
 
 
-def _padded(samples: np.ndarray, hop: int) -> np.ndarray:
-    """`samples` with silence to a whole hop and then for three more: every block that overlaps
-    them ends inside."""
-    x = np.asarray(samples, np.float32)
-    return np.concatenate([x, np.zeros(-len(x) % hop + 3 * hop, np.float32)])
+def _blocks_length(samples: int, hop: int) -> int:
+    """Samples to measure for a sound of `samples`: to a whole hop and three more, so that every
+    block that overlaps the sound ends inside."""
+    return samples + -samples % hop + 3 * hop
 
 
 def _hop_energies(weighted: np.ndarray, hop: int) -> np.ndarray:
@@ -133,7 +134,7 @@ def block_powers(samples: np.ndarray, rate: int) -> np.ndarray:
     into any program it is joined into (those that also reach another item's sound aside).
     libebur128 (the reference) measures the same to float precision (tests/test_mixing.py)."""
     hop = round(rate / 10)
-    return _blocks(_hop_energies(k_weighted(_padded(samples, hop), rate), hop), hop)
+    return _blocks(_hop_energies(k_weighted(samples, rate, _blocks_length(len(samples), hop)), hop), hop)
 
 
 def gated_loudness(powers: np.ndarray) -> float:
@@ -251,7 +252,8 @@ def trim(samples: np.ndarray, rate: int) -> np.ndarray:
     usable = len(samples) // step * step
     if usable == 0:
         return samples
-    energy = np.mean(samples[:usable].reshape(-1, step).astype(np.float64) ** 2, axis=1)
+    rows = samples[:usable].reshape(-1, step)
+    energy = np.einsum("ij,ij->i", rows, rows, dtype=np.float64)
     loud = energy > energy.max() * 10 ** (TRIM_FLOOR_DB / 10)
     if not loud.any():
         return samples[:0]
@@ -284,16 +286,19 @@ def limit_at(samples: np.ndarray, at: np.ndarray, values: np.ndarray, ceiling: f
     window = 96  # 4 ms at 24 kHz: attack and release
     reach = 2 * window  # beyond this from every point the gain is exactly 1
     starts, ends = np.maximum(at - reach, 0), np.minimum(at + reach + 1, len(samples))
-    breaks = np.flatnonzero(starts[1:] > ends[:-1]) + 1  # `at` is sorted: stretches in order
+    first = np.concatenate([[0], np.flatnonzero(starts[1:] > ends[:-1]) + 1])  # `at` is sorted
+    lo, hi = starts[first], ends[np.concatenate([first[1:], [len(at)]]) - 1]  # the stretches, in order
+    # the stretches end to end, computed as one: each begins and ends with `reach` of gain 1,
+    # more than the filters below see, so none reaches into the next
+    offset = np.concatenate([[0], np.cumsum(hi - lo)])
+    where = np.repeat(lo - offset[:-1], hi - lo) + np.arange(offset[-1])  # each position's sample
+    local = np.ones(offset[-1], np.float32)
+    stretch = np.repeat(np.arange(len(lo)), np.diff(np.concatenate([first, [len(at)]])))
+    local[at - lo[stretch] + offset[stretch]] = need
+    gain = moving_average(running_min(local, 2 * window + 1), window + 1)
     out = samples.astype(np.float32, copy=True)
-    gain_at = np.ones(len(at), np.float32)
-    for first, last in zip(np.concatenate([[0], breaks]), np.concatenate([breaks, [len(at)]])):
-        lo, hi = starts[first], ends[last - 1]
-        local = np.ones(hi - lo, np.float32)
-        local[at[first:last] - lo] = need[first:last]
-        gain = moving_average(running_min(local, 2 * window + 1), window + 1)
-        out[lo:hi] *= gain
-        gain_at[first:last] = gain[at[first:last] - lo]
+    out[where] *= gain
+    gain_at = gain[at - lo[stretch] + offset[stretch]]
     peak = max(float((values[hold] * gain_at).max()), float(values[~hold].max(initial=0.0)))
     return out, peak
 
@@ -336,8 +341,7 @@ def master(clip: Clip, rate: int = PROGRAM_RATE, aim_lufs: float = TARGET_PER_CH
     seventh of an eSpeak clip)."""
     samples = fade(trim(to_program_rate(clip, rate), rate), rate)
     hop = round(rate / 10)
-    weighted = k_weighted(_padded(samples, hop), rate)
-    energies = _hop_energies(weighted, hop)
+    energies = _hop_energies(k_weighted(samples, rate, _blocks_length(len(samples), hop)), hop)
     blocks = _blocks(energies, hop)
     loudness = gated_loudness(blocks)
     if not np.isfinite(loudness):
@@ -353,7 +357,8 @@ def master(clip: Clip, rate: int = PROGRAM_RATE, aim_lufs: float = TARGET_PER_CH
         sound, peak, limited = limit(before, peaks * gain)
         if not limited:
             return MasteredClip(sound, peak, blocks * float(gain) ** 2)
-        limited_blocks = _blocks(_relimited(energies, weighted, float(gain), before - sound, rate), hop)
+        changed = np.flatnonzero(np.pad(before != sound, (0, len(energies) * hop - len(sound))).reshape(-1, hop).any(axis=1))
+        limited_blocks = _blocks(_relimited(energies, float(gain), sound, changed, rate), hop)
         reached = gated_loudness(limited_blocks)
         if abs(aim_lufs - reached) < 0.1:  # EBU R 128 allows ±0.5 LU; tighter costs a pass a clip
             break
@@ -365,19 +370,19 @@ def master(clip: Clip, rate: int = PROGRAM_RATE, aim_lufs: float = TARGET_PER_CH
     return MasteredClip(sound, peak, limited_blocks)
 
 
-def _relimited(energies: np.ndarray, weighted: np.ndarray, gain: float, taken: np.ndarray, rate: int) -> np.ndarray:
-    """The hop energies of a clip whose K-weighted form is `weighted` (hop energies `energies`),
-    raised by `gain`, less `taken` by the limiter. By linearity its weighted form is gain ×
-    `weighted` less the weighted `taken`, which is zero but in the hops the limiter changed and
-    the hop after each (the filter's memory is under 100 ms). Those hops are weighted again, as
-    one run: between two runs `taken` is silent for a hop, so neither reaches into the other."""
+def _relimited(energies: np.ndarray, gain: float, sound: np.ndarray, changed: np.ndarray, rate: int) -> np.ndarray:
+    """The hop energies of `sound`: the clip whose hops have `energies`, raised by `gain`, then
+    limited in the hops `changed`. K-weighting is linear, so only those hops and the hop after
+    each (the filter's memory is under 100 ms) differ from the clip's raised by the gain. They
+    are weighted again as one run, each after the hop that precedes it in the clip, which brings
+    the filter to its state there."""
     hop = round(rate / 10)
-    taken = _padded(taken, hop).reshape(-1, hop)
-    changed = np.flatnonzero(taken.any(axis=1))
-    hops = np.union1d(changed, np.minimum(changed + 1, len(taken) - 1))
-    run = gain * weighted.reshape(-1, hop)[hops].ravel() - k_weighted(taken[hops].ravel(), rate)
+    hops = np.union1d(changed, np.minimum(changed + 1, len(energies) - 1))
+    rows = np.union1d(hops, np.maximum(hops - 1, 0))
+    padded = np.concatenate([sound, np.zeros(len(energies) * hop - len(sound), np.float32)]).reshape(-1, hop)
+    weighted = _hop_energies(k_weighted(padded[rows].ravel(), rate), hop)
     out = energies * gain ** 2
-    out[hops] = _hop_energies(run, hop)
+    out[hops] = weighted[np.searchsorted(rows, hops)]
     return out
 
 

@@ -383,6 +383,9 @@ def batch(
 
 def main() -> None:
     """Entry point of the console script."""
+    from .synthesis import keep_audio_memory
+
+    keep_audio_memory()
     app()
 
 

@@ -206,27 +206,42 @@ def sample_peaks(samples: np.ndarray, ceiling: float = 1.0) -> np.ndarray:
     Only points that could matter are interpolated: one whose neighbourhood under the filter has
     no sample above (the clip's largest sample, or `ceiling` if lower) / (the most the filter can
     amplify) can hold neither the true peak nor anything to limit, so it keeps its magnitude.
-    In speech that leaves about one point in eight to compute."""
+    In speech that leaves about one point in ten to compute. They come in runs (around loud
+    syllables); the runs, each with the samples its filter reaches, are laid end to end and
+    filtered as one signal by shifted slices: no per-point gathers and no BLAS threads."""
     x = np.asarray(samples, dtype=np.float32)
     peaks = np.abs(x)
     if len(x) < _TAPS:
         return peaks
-    half = _TAPS // 2
+    half, n = _TAPS // 2, len(x)
     threshold = min(float(peaks.max()), ceiling) / _PHASE_BOUND
-    # how many loud samples lie under the filter around each point: a running sum by cumsum
-    loud = np.concatenate([[0], np.cumsum(np.pad(peaks >= threshold, (half, half)), dtype=np.int32)])
-    near_loud = loud[2 * half: 2 * half + len(x)] > loud[: len(x)]  # x[i - half] .. x[i + half - 1]
-    points = np.flatnonzero(near_loud)
-    padded = np.pad(x, (half, half - 1))  # aligned as np.convolve(x, phase, 'same')
-    for chunk in range(0, len(points), _GATHER):
-        at = points[chunk: chunk + _GATHER]
-        taps = [padded[at + k] for k in range(_TAPS)]  # the samples under the filter, tap by tap
-        for phase in _CORRELATE.T:  # plain multiply-adds: a matrix product would wake BLAS threads
-            value = taps[0] * phase[0]
-            for tap, weight in zip(taps[1:], phase[1:]):
-                value += tap * weight
-            np.maximum(peaks[at], np.abs(value), out=value)
-            peaks[at] = value
+    loud = np.zeros(n + _TAPS - 1, bool)
+    loud[half: half + n] = peaks >= threshold
+    # near[i]: any loud sample among x[i - half] .. x[i + half - 1], an OR over windows of 2, 4, 8, 12
+    two = loud[:-1] | loud[1:]
+    four = two[:-2] | two[2:]
+    near = (four[:-4] | four[4:])[:n] | four[8: 8 + n]
+    edges = np.flatnonzero(np.diff(near, prepend=False, append=False))
+    starts, lengths = edges[::2], edges[1::2] - edges[::2]  # the runs of points to interpolate
+    points = np.flatnonzero(near)
+    before = np.concatenate([[0], np.cumsum(lengths)])  # points before each run
+    padded = np.pad(x, (half, half - 1))  # point i's filter covers padded[i: i + _TAPS]
+    groups = np.unique(np.searchsorted(before, np.arange(0, before[-1], _GATHER), side="right") - 1)
+    for first, last in zip(groups, [*groups[1:], len(starts)]):  # about _GATHER points a group
+        laid = np.concatenate([padded[s: s + k + _TAPS - 1] for s, k in zip(starts[first:last].tolist(),
+                                                                              lengths[first:last].tolist())])
+        width = len(laid) - _TAPS + 1
+        best = np.zeros(width, np.float32)
+        value, term = np.empty(width, np.float32), np.empty(width, np.float32)
+        for phase in _CORRELATE.T:
+            np.multiply(laid[:width], phase[0], out=value)
+            for tap in range(1, _TAPS):
+                value += np.multiply(laid[tap: tap + width], phase[tap], out=term)
+            np.maximum(best, np.abs(value, out=value), out=best)
+        at = points[before[first]: before[last]]
+        laid_at = np.cumsum(lengths[first:last] + _TAPS - 1) - lengths[first:last] - (_TAPS - 1)
+        where = at + np.repeat(laid_at - starts[first:last], lengths[first:last])
+        peaks[at] = np.maximum(peaks[at], best[where])
     return peaks
 
 

@@ -88,7 +88,10 @@ def test_true_peak_agrees_with_libebur128():
     assert 20 * np.log10(true_peak(x)) == pytest.approx(20 * np.log10(pyebur128.get_true_peak(state, 0)), abs=0.1)
 
 
-def test_only_points_that_cannot_matter_are_left_uninterpolated():
+@pytest.mark.parametrize("group", [65536, 97])
+def test_only_points_that_cannot_matter_are_left_uninterpolated(group, monkeypatch):
+    """…and the points that can are all interpolated, whether in one group of runs or many."""
+    monkeypatch.setattr("broadcast.mixing._GATHER", group)
     x = speechlike(2, 4) * np.linspace(0.05, 1.0, 2 * RATE, dtype=np.float32)
     full = np.abs(x)
     for phase in TRUE_PEAK_PHASES:  # every point oversampled, the slow way

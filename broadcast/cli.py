@@ -222,6 +222,9 @@ def render(
     """Render a transcript to a mastered audio file with its timeline."""
     from .pipeline import render as render_transcript
     from .program import ANNOUNCE
+    from .synthesis import keep_audio_memory
+
+    keep_audio_memory()  # this process's own setting: the CLI's, not the Python API's
 
     if announce not in ANNOUNCE:
         raise typer.BadParameter(f"must be one of {', '.join(ANNOUNCE)}", param_hint="--announce")
@@ -355,7 +358,9 @@ def batch(
 ) -> None:
     """Render many transcripts, skipping those up to date; locally or on a Dask cluster."""
     from .batch import report, run
+    from .synthesis import keep_audio_memory
 
+    keep_audio_memory()
     progress = _BatchProgress(quiet)
     result = run(inputs, output, voices, engine, jobs, scheduler, feed, progress)
     if as_json:
@@ -383,9 +388,6 @@ def batch(
 
 def main() -> None:
     """Entry point of the console script."""
-    from .synthesis import keep_audio_memory
-
-    keep_audio_memory()
     app()
 
 

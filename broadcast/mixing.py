@@ -372,7 +372,8 @@ def master(clip: Clip, rate: int = PROGRAM_RATE, aim_lufs: float = TARGET_PER_CH
         sound, peak, limited = limit(before, peaks * gain)
         if not limited:
             return MasteredClip(sound, peak, blocks * float(gain) ** 2)
-        changed = np.flatnonzero(np.pad(before != sound, (0, len(energies) * hop - len(sound))).reshape(-1, hop).any(axis=1))
+        touched = np.pad(before != sound, (0, len(energies) * hop - len(sound)))
+        changed = np.flatnonzero(touched.reshape(-1, hop).any(axis=1))
         limited_blocks = _blocks(_relimited(energies, float(gain), sound, changed, rate), hop)
         reached = gated_loudness(limited_blocks)
         if abs(aim_lufs - reached) < 0.1:  # EBU R 128 allows ±0.5 LU; tighter costs a pass a clip

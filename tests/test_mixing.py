@@ -55,6 +55,23 @@ def test_block_powers_are_libebur128s_momentary_loudness_at_every_hop(rate):
     assert np.allclose(ours, reference, atol=1e-3)
 
 
+def test_reweighting_only_the_hops_a_limiter_touched_gives_the_blocks_of_the_whole():
+    """master's shortcut: a clip's hop energies, raised by a gain, then changed in a few scattered
+    hops (as a limiter does) and re-weighted there alone, against measuring the result afresh."""
+    from broadcast.mixing import _blocks, _blocks_length, _hop_energies, _relimited, k_weighted
+
+    x = speechlike(6, 8)
+    hop = RATE // 10
+    energies = _hop_energies(k_weighted(x, RATE, _blocks_length(len(x), hop)), hop)
+    sound = x * np.float32(2.0)
+    changed = np.array([0, 7, 8, 31, len(x) // hop - 1])
+    for h in changed:  # dents of different depths and lengths, ending where their hop ends (the
+        # filter carries them into the next), at the start, the end and in between
+        sound[(h + 1) * hop - 300 - 40 * (h % 5): (h + 1) * hop] *= np.float32(0.5 + 0.05 * (h % 7))
+    ours = _blocks(_relimited(energies, 2.0, sound, changed, RATE), hop)
+    assert np.allclose(ours, block_powers(sound, RATE), rtol=1e-5, atol=1e-12)
+
+
 def test_the_program_meter_measures_joined_pieces_as_a_meter_of_the_whole_would():
     """Pieces' own blocks, merged in the histogram, against pyloudnorm on the program they make
     (pauses of 250 and 450 ms, so some blocks of the program span two pieces)."""

@@ -316,8 +316,13 @@ def _in_process(work: list, finish: Finish, cached: Callable, store: Callable,
             if job is None or piece is not None:
                 yield i, job, piece, None
             else:
-                with _ENGINE_THREAD:
+                if not _ENGINE_THREAD.acquire(timeout=CLIP_TIMEOUT_S / 2):  # before _ahead gives up
+                    raise EngineError("the speech engine is still busy with an earlier render in this process "
+                                      "(it stopped answering); start a new process")
+                try:
                     clip = _speak(job)
+                finally:
+                    _ENGINE_THREAD.release()
                 yield i, job, None, clip
 
     def finished(i: int, job: tuple, clip: Clip | None) -> Piece:
@@ -349,6 +354,7 @@ def _in_process(work: list, finish: Finish, cached: Callable, store: Callable,
 
 #: Held while an engine runs in this process: a render whose consumer stopped early may still be
 #: finishing a clip on its thread when the next render starts, and eSpeak must not run twice at once.
+#: An engine that hung keeps it for ever; a later render waits half the clip timeout, then says so.
 _ENGINE_THREAD = threading.Lock()
 
 

@@ -241,3 +241,22 @@ def test_an_in_process_engine_that_hangs_is_an_engine_error_not_a_hang():
     with pytest.raises(EngineError, match="gave nothing for"):
         next(stream)
     assert time.monotonic() - started < 5
+
+
+def test_a_render_after_an_engine_hung_in_this_process_is_an_error_not_a_wait(monkeypatch):
+    """The in-process engine lock, still held by a hung engine's thread (here: by this test),
+    makes the next in-process render an engine error after the clip timeout."""
+    import time
+
+    from broadcast import synthesis
+
+    monkeypatch.setattr(synthesis, "CLIP_TIMEOUT_S", 1.0)
+    assert synthesis._ENGINE_THREAD.acquire(timeout=5)
+    try:
+        started = time.monotonic()
+        with pytest.raises(EngineError, match="still busy with an earlier render"):
+            list(synthesize(items_of(["hello", "again"]), FINISH, jobs=1))
+        assert time.monotonic() - started < 5
+    finally:
+        synthesis._ENGINE_THREAD.release()
+    assert [p.length > 0 for p in synthesize(items_of(["hello"]), FINISH, jobs=1)] == [True], "released: works again"

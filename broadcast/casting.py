@@ -11,6 +11,7 @@ someone heard only through an interpreter has the voice-over cast in their place
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, replace
@@ -152,9 +153,15 @@ def gender_hints(script: Script) -> dict[str, str]:
 
 def first_name_genders(first_names: set[str]) -> dict[str, str]:
     """gender-guesser's table of first names ('male'/'mostly_male' and the like), read for just
-    these names: the whole table costs about a second and 22 MB, a filtered read 0.1 s and nothing."""
+    these names: the whole table costs about a second and 22 MB, a filtered read 0.1 s and nothing.
+    Remembered for the process (`render --watch` casts the same names at every edit)."""
+    return dict(_genders(frozenset(first_names)))
+
+
+@functools.lru_cache(maxsize=32)
+def _genders(first_names: frozenset[str]) -> tuple[tuple[str, str], ...]:
     if not first_names:
-        return {}
+        return ()
     import gender_guesser.detector
 
     wanted = {name.strip(".").lower() for name in first_names}
@@ -174,7 +181,7 @@ def first_name_genders(first_names: set[str]) -> dict[str, str]:
     detector = Detector(case_sensitive=False)
     answers = {name: detector.get_gender(name.strip(".").capitalize()) for name in first_names}
     simple = {"male": "male", "mostly_male": "male", "female": "female", "mostly_female": "female"}
-    return {name: simple[answer] for name, answer in answers.items() if answer in simple}
+    return tuple((name, simple[answer]) for name, answer in answers.items() if answer in simple)
 
 
 def resolve_spec(spec: VoiceSpec, tuning: Tuning | None, settings: Settings, speaker: str) -> Voice:

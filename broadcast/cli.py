@@ -19,6 +19,8 @@ import typer
 
 from .errors import BroadcastError, ExitCode
 
+WATCH_POLL_S = 0.05  # how often --watch looks at the files (a stat each: nothing to the CPU)
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
                   help="Turn a broadcast transcript into a multi-voice, mastered audio program.")
 
@@ -218,6 +220,8 @@ def render(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Synthesize every clip afresh.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")] = False,
     as_json: JsonOpt = False,
+    watch: Annotated[bool, typer.Option("--watch", help="Render again whenever the transcript or voices "
+                                        "file changes, until Ctrl-C.")] = False,
 ) -> None:
     """Render a transcript to a mastered audio file with its timeline."""
     from .pipeline import render as render_transcript
@@ -225,11 +229,65 @@ def render(
     from .synthesis import keep_audio_memory
 
     keep_audio_memory()  # this process's own setting: the CLI's, not the Python API's
-
     if announce not in ANNOUNCE:
         raise typer.BadParameter(f"must be one of {', '.join(ANNOUNCE)}", param_hint="--announce")
+    if watch and str(transcript) == "-":
+        raise typer.BadParameter("needs a transcript file to watch, not standard input", param_hint="--watch")
     progress = _Progress(quiet)
-    result = render_transcript(transcript, output, voices, engine, jobs, formats, announce, not no_cache, progress)
+
+    def once():
+        return render_transcript(transcript, output, voices, engine, jobs, formats, announce, not no_cache, progress)
+
+    _report(once(), as_json, quiet, progress)
+    if watch:
+        from .pipeline import warm
+
+        warm(transcript, voices, engine)  # the first render's engines may have been in workers
+        _watch(once, [Path(transcript), *([Path(voices)] if voices else [])], as_json, quiet, progress)
+
+
+def _watch(again: Callable, paths: list[Path], as_json: bool, quiet: bool, progress: _Progress) -> None:
+    """Render again whenever one of `paths` changes, until Ctrl-C. The process stays, so the
+    engines stay loaded and the cache warm: an edited turn costs its own synthesis and the
+    writing, not a start-up (benchmarks/bench.py --edit). A render that fails says why in one
+    line and the watch goes on; the last good files stay in place."""
+    import time
+
+    def stamp() -> tuple:
+        return tuple((p.stat().st_mtime_ns, p.stat().st_size) if p.exists() else None for p in paths)
+
+    def changed(seen: tuple) -> tuple:
+        now = seen
+        while now == seen:
+            time.sleep(WATCH_POLL_S)
+            now = stamp()
+        while True:  # an editor may save in steps: wait until the files hold still
+            time.sleep(WATCH_POLL_S)
+            seen, now = now, stamp()
+            if now == seen:
+                return now
+
+    seen = stamp()
+    progress.note(f"watching {', '.join(str(p) for p in paths)} (Ctrl-C stops)")
+    while True:
+        try:
+            seen = changed(seen)
+        except KeyboardInterrupt:  # between renders: the way a watch ends, every file complete
+            progress.note("stopped watching")
+            return
+        started = time.perf_counter()
+        try:
+            result = again()
+        except BroadcastError as exc:
+            _err(f"broadcast: error: {exc}")
+            continue
+        _report(result, as_json, quiet, progress)
+        progress.note(f"rendered again in {time.perf_counter() - started:.2f} s ({result.cache_misses} new "
+                      f"pieces, {result.cache_hits} reused)")
+
+
+def _report(result, as_json: bool, quiet: bool, progress: _Progress) -> None:
+    """What a render prints: its files (or the JSON summary) on stdout, a summary on stderr."""
     t = result.timeline
     if as_json:
         typer.echo(json.dumps({"version": 1, "audio": str(result.audio), "sidecars": [str(p) for p in result.sidecars],

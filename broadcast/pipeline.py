@@ -129,6 +129,18 @@ def plan(source: str | Path, voices: str | Path | None = None, engine: str | Non
     return Plan(script, settings, chosen, cast(script, settings, chosen))
 
 
+def warm(source: str | Path, voices: str | Path | None = None, engine: str | None = None) -> None:
+    """Load each engine the cast uses into this process and have it say a word, so that the next
+    render's first new clip does not wait for a model to load (about a second for the neural
+    voices: import, model, phonemizer). `render --watch` does this while it waits for an edit."""
+    chosen = plan(source, voices, engine)
+    first: dict[str, object] = {}
+    for casting in chosen.cast.castings:
+        first.setdefault(casting.voice.engine, casting.voice)
+    for name, voice in first.items():
+        engines.get(name).synthesize("Ready.", voice)
+
+
 def output_path(source: str | Path, output: str | Path | None, script: Script, audio_format: str) -> Path:
     if output is not None:
         path = Path(output)

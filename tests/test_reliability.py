@@ -154,3 +154,61 @@ def test_the_same_input_gives_byte_identical_audio(short_transcript, tmp_path):
     second = render(short_transcript, tmp_path / "b.mp3", cache=False, jobs=1)
     assert {s.voice.split(":")[0] for s in first.timeline.segments if s.voice} == {"neural"}
     assert first.audio.read_bytes() == second.audio.read_bytes()
+
+
+def _lines(stream, into: "queue.Queue[str]") -> None:
+    for line in stream:
+        into.put(line)
+
+
+def _until(lines: "queue.Queue[str]", text: str, seen: list[str], timeout: float = 60) -> str:
+    """The next line of `lines` that holds `text` (every line read is kept in `seen`)."""
+    import queue
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=0.5)
+        except queue.Empty:
+            continue
+        seen.append(line)
+        if text in line:
+            return line
+    raise AssertionError(f"no line with {text!r} in {timeout} s; stderr so far: {''.join(seen)}")
+
+
+@pytest.mark.parametrize("engine", ["silence", "espeak"])
+def test_watch_renders_again_after_each_edit_and_survives_a_bad_one(tmp_path, short_transcript, engine):
+    """`render --watch`: an edit makes one new piece and new files; a broken edit is one error
+    line and the watch goes on (the last good files stay); Ctrl-C between renders ends it, 0."""
+    import queue
+    import threading
+
+    out = tmp_path / "show.mp3"
+    env = {**os.environ, "BROADCAST_CACHE_DIR": str(tmp_path / "cache")}
+    proc = run_cli("render", str(short_transcript), "-o", str(out), "--engine", engine, "--watch", env=env)
+    errors: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=_lines, args=(proc.stderr, errors), daemon=True).start()
+    seen: list[str] = []
+    try:
+        _until(errors, "watching", seen)
+        first = json.loads((tmp_path / "show.timeline.json").read_text())
+        text = short_transcript.read_text(encoding="utf-8")
+        short_transcript.write_text(text.replace("two years of work", "three years of work"), encoding="utf-8")
+        assert "(1 new pieces" in _until(errors, "rendered again", seen)
+        edited = json.loads((tmp_path / "show.timeline.json").read_text())
+        assert any("three years" in s["text"] for s in edited["segments"])
+        assert edited["duration_s"] != first["duration_s"] or edited["segments"] != first["segments"]
+
+        short_transcript.write_text("", encoding="utf-8")  # saved half-way, or by mistake
+        assert "is empty" in _until(errors, "error", seen)
+        assert json.loads((tmp_path / "show.timeline.json").read_text()) == edited, "the last good files stay"
+        short_transcript.write_text(text, encoding="utf-8")
+        assert "(0 new pieces" in _until(errors, "rendered again", seen), "back to the first text: all cached"
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+        _until(errors, "stopped watching", seen, timeout=5)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, "".join(seen)
+    assert "Traceback" not in "".join(seen)

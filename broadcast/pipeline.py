@@ -133,12 +133,12 @@ def warm(source: str | Path, voices: str | Path | None = None, engine: str | Non
     """Load each engine the cast uses into this process and have it say a word, so that the next
     render's first new clip does not wait for a model to load (about a second for the neural
     voices: import, model, phonemizer). `render --watch` does this while it waits for an edit."""
-    chosen = plan(source, voices, engine)
+    from . import synthesis
+
     first: dict[str, object] = {}
-    for casting in chosen.cast.castings:
+    for casting in plan(source, voices, engine).cast.castings:
         first.setdefault(casting.voice.engine, casting.voice)
-    for name, voice in first.items():
-        engines.get(name).synthesize("Ready.", voice)
+    synthesis.warm(list(first.values()))
 
 
 def output_path(source: str | Path, output: str | Path | None, script: Script, audio_format: str) -> Path:

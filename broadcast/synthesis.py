@@ -189,6 +189,13 @@ def _speak(job: tuple) -> Clip | None:
     return clip
 
 
+def warm(voices: list[Voice]) -> None:
+    """Have each voice's engine, in this process, say a word (on the engine lock, as renders do)."""
+    with _ENGINE_THREAD:
+        for voice in voices:
+            _speak(("speech", "Ready.", voice))
+
+
 def _finish(job: tuple, clip: Clip | None, finish: Finish) -> Piece:
     return finish.chime(job[1]) if clip is None else finish(clip)
 
@@ -197,8 +204,8 @@ def keep_audio_memory() -> None:
     """Let this process keep the memory of freed audio arrays instead of handing it back to the
     system, to be faulted in again, page by page, for the next clip's (glibc's malloc; elsewhere
     nothing changes). Every clip allocates and frees a few arrays of megabytes; with glibc's
-    defaults a 114-minute eSpeak render spent 1-3 s of system time in page faults, against
-    0.3 s so, for a few MB more of resident memory (benchmarks/bench.py)."""
+    defaults a 114-minute eSpeak render spent 1-3 s of system time in page faults when the
+    machine was reclaiming memory, and 0.3 s with these settings, for a few MB more resident."""
     import ctypes
     import ctypes.util
 

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 import srt
 import webvtt
@@ -182,8 +182,10 @@ def test_awkward_text_stays_within_limits_and_escaped():
     assert json.loads(chapters_json(timeline, Path("x.mp3")))["chapters"][0]["title"] == long_name
 
 
+@settings(max_examples=1000)
 @given(st.text(alphabet="ab ,.", max_size=90), st.lists(st.integers(1, 45), min_size=1, max_size=2))
 def test_the_quick_fit_test_agrees_with_laying_out(text, room):
     """`fits` answers what chunking asks of every added word without trying every split; it
-    must say yes exactly when `lay_out` finds a layout (double spaces and all)."""
+    must say yes exactly when `lay_out` finds a layout (double, leading and trailing spaces and
+    all: a line is never empty)."""
     assert fits(text, tuple(room)) == (lay_out(text, tuple(room)) is not None)

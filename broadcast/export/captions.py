@@ -78,7 +78,7 @@ def lay_out(text: str, room: tuple[int, ...]) -> list[str] | None:
     best: tuple[float, list[str]] | None = None
     for space in re.finditer(" ", text):
         first, second = text[:space.start()], text[space.end():]
-        if len(first) > room[0] or len(second) > room[1]:
+        if not first or not second or len(first) > room[0] or len(second) > room[1]:
             continue
         score = abs(len(first) - len(second)) - _break_bonus(first, second)
         if best is None or score < best[0]:
@@ -93,7 +93,9 @@ def fits(text: str, room: tuple[int, ...]) -> bool:
     if len(text) <= room[0]:
         return True
     space = text.rfind(" ", 0, room[0] + 1)
-    return len(room) >= 2 and space >= 0 and len(text) - space - 1 <= room[1]
+    while space == len(text) - 1:  # a break at a trailing space leaves no second line
+        space = text.rfind(" ", 0, space)
+    return len(room) >= 2 and space > 0 and len(text) - space - 1 <= room[1]
 
 
 def _break_bonus(before: str, after: str) -> int:

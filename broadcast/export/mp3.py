@@ -71,7 +71,7 @@ def _frame_length(key: int) -> int:
     return (144000 if mpeg1 else 72000) * _BITRATES[1 if mpeg1 else 2][index] // _RATES[version][rate_index]
 
 
-_LENGTHS: dict[int, int] = {}  # _frame_length by key, as met: a dict lookup a frame is a fifth of the work
+_LENGTHS: dict[int, int] = {}  # _frame_length by key, filled as keys are met (a stream has one or two)
 
 
 def frame_sizes(data: bytes) -> list[int]:

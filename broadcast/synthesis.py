@@ -191,7 +191,7 @@ def _speak(job: tuple) -> Clip | None:
 
 def warm(voices: list[Voice]) -> None:
     """Have each voice's engine, in this process, say a word (on the engine lock, as renders do)."""
-    with _ENGINE_THREAD:
+    with _engine_turn():
         for voice in voices:
             _speak(("speech", "Ready.", voice))
 
@@ -323,13 +323,8 @@ def _in_process(work: list, finish: Finish, cached: Callable, store: Callable,
             if job is None or piece is not None:
                 yield i, job, piece, None
             else:
-                if not _ENGINE_THREAD.acquire(timeout=CLIP_TIMEOUT_S / 2):  # before _ahead gives up
-                    raise EngineError("the speech engine is still busy with an earlier render in this process "
-                                      "(it stopped answering); start a new process")
-                try:
+                with _engine_turn():
                     clip = _speak(job)
-                finally:
-                    _ENGINE_THREAD.release()
                 yield i, job, None, clip
 
     def finished(i: int, job: tuple, clip: Clip | None) -> Piece:
@@ -363,6 +358,19 @@ def _in_process(work: list, finish: Finish, cached: Callable, store: Callable,
 #: finishing a clip on its thread when the next render starts, and eSpeak must not run twice at once.
 #: An engine that hung keeps it for ever; a later render waits half the clip timeout, then says so.
 _ENGINE_THREAD = threading.Lock()
+
+
+@contextlib.contextmanager
+def _engine_turn() -> Iterator[None]:
+    """This process's engines, for as long as the `with` lasts; an engine error instead of a
+    wait for ever when an engine that hung still holds them (given up on before _ahead gives up)."""
+    if not _ENGINE_THREAD.acquire(timeout=CLIP_TIMEOUT_S / 2):
+        raise EngineError("the speech engine is still busy with an earlier render in this process "
+                          "(it stopped answering); start a new process")
+    try:
+        yield
+    finally:
+        _ENGINE_THREAD.release()
 
 
 def _ahead(produce: Iterator, size: int, timeout_s: float | None = None) -> Iterator:

@@ -43,7 +43,7 @@ class _Terminated(BaseException):
 #: (before the `with` holds it), in `__exit__` before it gives the lock back, and so on. Raised
 #: there, the exception leaves the lock held for ever: the process pool's manager thread then
 #: blocks on it (the pool's queue of work ids, a future, the idle-worker semaphore) and the
-#: interpreter hangs at exit joining that thread; an AudioWriter's abort blocks on its own queue.
+#: interpreter hangs at exit joining that thread.
 _UNSAFE = frozenset(getattr(threading.Condition, name).__code__ for name in
                     ("__enter__", "__exit__", "_release_save", "_acquire_restore", "_is_owned"))
 _deferred: list[int] = []
@@ -253,8 +253,15 @@ def _watch(again: Callable, paths: list[Path], as_json: bool, quiet: bool, progr
     line and the watch goes on; the last good files stay in place."""
     import time
 
+    def state(path: Path) -> tuple[int, int] | None:
+        try:
+            found = path.stat()
+        except OSError:  # missing for a moment while an editor saves: a change like any other
+            return None
+        return found.st_mtime_ns, found.st_size
+
     def stamp() -> tuple:
-        return tuple((p.stat().st_mtime_ns, p.stat().st_size) if p.exists() else None for p in paths)
+        return tuple(state(p) for p in paths)
 
     def changed(seen: tuple) -> tuple:
         now = seen

@@ -203,6 +203,8 @@ def test_watch_renders_again_after_each_edit_and_survives_a_bad_one(tmp_path, sh
         short_transcript.write_text("", encoding="utf-8")  # saved half-way, or by mistake
         assert "is empty" in _until(errors, "error", seen)
         assert json.loads((tmp_path / "show.timeline.json").read_text()) == edited, "the last good files stay"
+        short_transcript.unlink()  # gone for a moment, as some editors save
+        assert "no such file" in _until(errors, "error", seen)
         short_transcript.write_text(text, encoding="utf-8")
         assert "(0 new pieces" in _until(errors, "rendered again", seen), "back to the first text: all cached"
         proc.send_signal(signal.SIGINT)

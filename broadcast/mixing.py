@@ -110,12 +110,6 @@ def k_weighted(samples: np.ndarray, rate: int, length: int | None = None) -> np.
     return out
 
 
-def _blocks_length(samples: int, hop: int) -> int:
-    """Samples to measure for a sound of `samples`: to a whole hop and three more, so that every
-    block that overlaps the sound ends inside."""
-    return samples + -samples % hop + 3 * hop
-
-
 def _hop_energies(weighted: np.ndarray, hop: int) -> np.ndarray:
     rows = weighted.reshape(-1, hop)
     return np.einsum("ij,ij->i", rows, rows, dtype=np.float64)
@@ -128,13 +122,19 @@ def _blocks(energies: np.ndarray, hop: int) -> np.ndarray:
     return (before[:-3] + before[1:-2] + before[2:-1] + before[3:]) / (4 * hop)
 
 
+def _clip_energies(samples: np.ndarray, rate: int) -> np.ndarray:
+    """The K-weighted energy of every 100 ms hop of `samples`, then of silence to a whole hop and
+    three more: every block that overlaps the sound ends inside."""
+    hop = round(rate / 10)
+    return _hop_energies(k_weighted(samples, rate, len(samples) + -len(samples) % hop + 3 * hop), hop)
+
+
 def block_powers(samples: np.ndarray, rate: int) -> np.ndarray:
     """The K-weighted mean-square power of every gating block that overlaps `samples`, with
     silence around them, on a grid starting at their first sample: the blocks this sound puts
     into any program it is joined into (those that also reach another item's sound aside).
     libebur128 (the reference) measures the same to float precision (tests/test_mixing.py)."""
-    hop = round(rate / 10)
-    return _blocks(_hop_energies(k_weighted(samples, rate, _blocks_length(len(samples), hop)), hop), hop)
+    return _blocks(_clip_energies(samples, rate), round(rate / 10))
 
 
 def gated_loudness(powers: np.ndarray) -> float:
@@ -356,7 +356,7 @@ def master(clip: Clip, rate: int = PROGRAM_RATE, aim_lufs: float = TARGET_PER_CH
     seventh of an eSpeak clip)."""
     samples = fade(trim(to_program_rate(clip, rate), rate), rate)
     hop = round(rate / 10)
-    energies = _hop_energies(k_weighted(samples, rate, _blocks_length(len(samples), hop)), hop)
+    energies = _clip_energies(samples, rate)
     blocks = _blocks(energies, hop)
     loudness = gated_loudness(blocks)
     if not np.isfinite(loudness):

@@ -61,6 +61,11 @@ def to_int16(pcm: np.ndarray, gain: float = 1.0) -> np.ndarray:
     return scaled.astype("<i2")
 
 
+def _frame_size(mpeg1: bool, kbps: int, rate: int) -> int:
+    """Bytes in a Layer III frame without its padding byte."""
+    return (144000 if mpeg1 else 72000) * kbps // rate
+
+
 def _frame_length(key: int) -> int:
     """Frame length in bytes (without padding) for a header's second and third bytes, 0 where
     they are no Layer III frame."""
@@ -68,7 +73,7 @@ def _frame_length(key: int) -> int:
     if key >> 13 != 0b111 or layer != 0b01 or version == 0b01 or index in (0, 15) or rate_index == 3:
         return 0
     mpeg1 = version == 0b11
-    return (144000 if mpeg1 else 72000) * _BITRATES[1 if mpeg1 else 2][index] // _RATES[version][rate_index]
+    return _frame_size(mpeg1, _BITRATES[1 if mpeg1 else 2][index], _RATES[version][rate_index])
 
 
 _LENGTHS: dict[int, int] = {}  # _frame_length by key, filled as keys are met (a stream has one or two)
@@ -161,7 +166,7 @@ class Mp3Format:
         return (17 if self.channels == 1 else 32) if self.mpeg1 else (9 if self.channels == 1 else 17)
 
     def _frame_bytes(self, kbps: int) -> int:
-        return (144000 if self.mpeg1 else 72000) * kbps // self.rate
+        return _frame_size(self.mpeg1, kbps, self.rate)
 
     def _info_bitrate_index(self) -> int:
         """The smallest bitrate whose frame holds header, side info, Xing (120) and LAME (36) parts."""

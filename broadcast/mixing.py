@@ -90,24 +90,28 @@ def _k_weighting(rate: int) -> tuple[np.ndarray, int]:
 
 def k_weighted(samples: np.ndarray, rate: int, length: int | None = None) -> np.ndarray:
     """`samples`, then silence to `length` (default: none), through the K-weighting filter from
-    rest, as float32: overlap-save FFTs, a few frames at a time, so memory stays small for a
-    long clip. numpy's FFTs release the GIL, so clips are weighted on both cores at once
-    (libebur128's binding holds it)."""
+    rest, as float32: overlap-save FFTs, a few frames at a time into buffers made once, so memory
+    stays small for a long clip. numpy's FFTs release the GIL, so clips are weighted on both
+    cores at once (libebur128's binding holds it)."""
     response, reach = _k_weighting(rate)
     step = _FFT_SIZE - reach
     x = np.asarray(samples, np.float32)
     length = len(x) if length is None else length
-    out = np.empty(length, np.float32)
     frames = -(-length // step)
-    padded = np.concatenate([np.zeros(reach, np.float32), x, np.zeros(frames * step - len(x), np.float32)])
+    padded = np.zeros(reach + frames * step, np.float32)
+    padded[reach: reach + min(len(x), length)] = x[:length]
+    out = np.empty(frames * step, np.float32)
     batch = 8  # frames a time: 1 MB arrays (larger ones were slower here, smaller ones too)
+    spectrum = np.empty((min(batch, frames), _FFT_SIZE // 2 + 1), np.complex64)
+    filtered = np.empty((min(batch, frames), _FFT_SIZE), np.float32)
     for first in range(0, frames, batch):
         count = min(batch, frames - first)
         windows = np.lib.stride_tricks.sliding_window_view(padded[first * step:], _FFT_SIZE)[::step][:count]
-        filtered = np.fft.irfft(np.fft.rfft(windows, axis=1) * response, _FFT_SIZE, axis=1)[:, reach:]
-        done = first * step
-        out[done: done + count * step] = filtered.ravel()[: length - done]
-    return out
+        np.fft.rfft(windows, axis=1, out=spectrum[:count])
+        np.multiply(spectrum[:count], response, out=spectrum[:count])
+        np.fft.irfft(spectrum[:count], _FFT_SIZE, axis=1, out=filtered[:count])
+        out[first * step: (first + count) * step].reshape(count, step)[:] = filtered[:count, reach:]
+    return out[:length]
 
 
 def _hop_energies(weighted: np.ndarray, hop: int) -> np.ndarray:
@@ -288,34 +292,35 @@ def fade(samples: np.ndarray, rate: int, ms: int = FADE_MS) -> np.ndarray:
     return out
 
 
-def limit_at(samples: np.ndarray, at: np.ndarray, values: np.ndarray, ceiling: float) -> tuple[np.ndarray, float]:
-    """Limit `samples` whose oversampled magnitudes at points `at` are `values`; return the result
-    and its peak at those points. The gain is the minimum of what each point needs over ±4 ms,
-    smoothed over 4 ms, so it is at most what every point needs and never changes abruptly.
-    It differs from 1 only near the points, so only the stretches around them are computed."""
+_LIMIT_WINDOW = 96  # samples (4 ms at 24 kHz): the limiter's attack and release
+LIMIT_REACH = 2 * _LIMIT_WINDOW  # beyond this from every point it holds down, its gain is exactly 1
+
+
+def limit_at(samples: np.ndarray, at: np.ndarray, values: np.ndarray, ceiling: float) -> float:
+    """Limit float32 `samples`, in place, whose oversampled magnitudes at points `at` are
+    `values`; return their peak at those points. The gain is the minimum of what each point
+    needs over ±4 ms, smoothed over 4 ms, so it is at most what every point needs and never
+    changes abruptly. It differs from 1 only within `LIMIT_REACH` of the points, so only the
+    stretches around them are computed."""
     need = np.minimum(1.0, ceiling / np.maximum(values, 1e-12)).astype(np.float32) * np.float32(0.995)
     hold = need < 1.0
     at, need = at[hold], need[hold]
     if not len(at):
-        return samples, float(values.max(initial=0.0))
-    window = 96  # 4 ms at 24 kHz: attack and release
-    reach = 2 * window  # beyond this from every point the gain is exactly 1
-    starts, ends = np.maximum(at - reach, 0), np.minimum(at + reach + 1, len(samples))
+        return float(values.max(initial=0.0))
+    starts, ends = np.maximum(at - LIMIT_REACH, 0), np.minimum(at + LIMIT_REACH + 1, len(samples))
     first = np.concatenate([[0], np.flatnonzero(starts[1:] > ends[:-1]) + 1])  # `at` is sorted
     lo, hi = starts[first], ends[np.concatenate([first[1:], [len(at)]]) - 1]  # the stretches, in order
-    # the stretches end to end, computed as one: each begins and ends with `reach` of gain 1,
+    # the stretches end to end, computed as one: each begins and ends with `LIMIT_REACH` of gain 1,
     # more than the filters below see, so none reaches into the next
     offset = np.concatenate([[0], np.cumsum(hi - lo)])
     where = np.repeat(lo - offset[:-1], hi - lo) + np.arange(offset[-1])  # each position's sample
     local = np.ones(offset[-1], np.float32)
     stretch = np.repeat(np.arange(len(lo)), np.diff(np.concatenate([first, [len(at)]])))
     local[at - lo[stretch] + offset[stretch]] = need
-    gain = moving_average(running_min(local, 2 * window + 1), window + 1)
-    out = samples.astype(np.float32, copy=True)
-    out[where] *= gain
+    gain = moving_average(running_min(local, 2 * _LIMIT_WINDOW + 1), _LIMIT_WINDOW + 1)
+    samples[where] *= gain
     gain_at = gain[at - lo[stretch] + offset[stretch]]
-    peak = max(float((values[hold] * gain_at).max()), float(values[~hold].max(initial=0.0)))
-    return out, peak
+    return max(float((values[hold] * gain_at).max()), float(values[~hold].max(initial=0.0)))
 
 
 def running_min(x: np.ndarray, size: int) -> np.ndarray:
@@ -368,12 +373,11 @@ def master(clip: Clip, rate: int = PROGRAM_RATE, aim_lufs: float = TARGET_PER_CH
         if gain_db > peaks_up_to:  # interpolated wherever a point could pass the ceiling at 2 dB more
             peaks_up_to = gain_db + 2  # (eSpeak clips rarely need more, neural ones 1-2.5 dB: measured)
             peaks = sample_peaks(samples, ceiling / 10 ** (peaks_up_to / 20))
-        before = samples * gain
-        sound, peak, limited = limit(before, peaks * gain)
-        if not limited:
+        sound, peak, held = limit(samples, peaks, float(gain))
+        if not held.size:
             return MasteredClip(sound, peak, blocks * float(gain) ** 2)
-        touched = np.pad(before != sound, (0, len(energies) * hop - len(sound)))
-        changed = np.flatnonzero(touched.reshape(-1, hop).any(axis=1))
+        reached_by = np.concatenate([held - LIMIT_REACH, held + LIMIT_REACH]) // hop  # each point's hops
+        changed = np.unique(np.clip(reached_by, 0, len(energies) - 1))
         limited_blocks = _blocks(_relimited(energies, float(gain), sound, changed, rate), hop)
         reached = gated_loudness(limited_blocks)
         if abs(aim_lufs - reached) < 0.1:  # EBU R 128 allows ±0.5 LU; tighter costs a pass a clip
@@ -395,24 +399,29 @@ def _relimited(energies: np.ndarray, gain: float, sound: np.ndarray, changed: np
     hop = round(rate / 10)
     hops = np.union1d(changed, np.minimum(changed + 1, len(energies) - 1))
     rows = np.union1d(hops, np.maximum(hops - 1, 0))
-    padded = np.concatenate([sound, np.zeros(len(energies) * hop - len(sound), np.float32)]).reshape(-1, hop)
-    weighted = _hop_energies(k_weighted(padded[rows].ravel(), rate), hop)
+    whole = len(sound) // hop  # rows past these are the clip's last samples or silence
+    last = np.zeros((len(energies) - whole, hop), np.float32)
+    last.ravel()[: len(sound) - whole * hop] = sound[whole * hop:]
+    picked = np.concatenate([sound[: whole * hop].reshape(-1, hop)[rows[rows < whole]], last[rows[rows >= whole] - whole]])
+    weighted = _hop_energies(k_weighted(picked.ravel(), rate), hop)
     out = energies * gain ** 2
     out[hops] = weighted[np.searchsorted(rows, hops)]
     return out
 
 
-def limit(sound: np.ndarray, peaks: np.ndarray | None = None) -> tuple[np.ndarray, float, bool]:
-    """A look-ahead peak limiter: gain rides down smoothly around the (oversampled) peaks that
-    would pass the ceiling, and stays at 1 everywhere else. Returns the sound, its true peak, and
-    whether the limiter had anything to do. `peaks`: the sound's `sample_peaks`, if known."""
+def limit(sound: np.ndarray, peaks: np.ndarray | None = None, gain: float = 1.0) -> tuple[np.ndarray, float, np.ndarray]:
+    """A look-ahead peak limiter: `sound` raised by `gain`, then the gain rides down smoothly
+    around the (oversampled) peaks that would pass the ceiling, and stays put everywhere else.
+    Returns the new sound, its true peak, and the points held down (none: the limiter had nothing
+    to do). `peaks`: the sound's `sample_peaks` before the gain, if known."""
     ceiling = 10 ** (CEILING_DBTP / 20)
-    peaks = sample_peaks(sound, ceiling) if peaks is None else peaks
-    over = np.flatnonzero(peaks > ceiling)
+    peaks = sample_peaks(sound, ceiling / gain) if peaks is None else peaks
+    out = np.multiply(sound, np.float32(gain), dtype=np.float32)
+    over = np.flatnonzero(peaks > ceiling / gain)
+    below = float(np.max(peaks, where=peaks <= ceiling / gain, initial=0.0)) * gain
     if not over.size:
-        return sound.astype(np.float32, copy=False), float(peaks.max(initial=0.0)), False
-    limited, peak = limit_at(sound, over, peaks[over], ceiling)
-    return limited, max(peak, float(peaks[peaks <= ceiling].max(initial=0.0))), True
+        return out, below, over
+    return out, max(limit_at(out, over, peaks[over] * np.float32(gain), ceiling), below), over
 
 
 def chime(kind: str, rate: int = PROGRAM_RATE) -> np.ndarray:

@@ -182,7 +182,7 @@ def default_jobs(items: tuple[Item, ...]) -> int:
     """A worker per core when an engine is slow enough to pay for its process (neural voices);
     in-process when every voice is from a fast engine. eSpeak speaks 500-1000x real time, and
     in-process it has a thread of its own beside two finishing pieces: on two cores a 114-minute
-    program takes 10.5 s and 137 MB, where two workers take 10.3 s and 225 MB (benchmarks/bench.py)."""
+    program takes 9.7 s and 122 MB, where two workers take 9.9 s and 213 MB (benchmarks/bench.py)."""
     names = {item.voice.engine for item in items if item.voice is not None}
     if names and not any(engines.get(name).parallel for name in names):
         return 1

@@ -357,8 +357,8 @@ def master(clip: Clip, rate: int = PROGRAM_RATE, aim_lufs: float = TARGET_PER_CH
 
     Each costly measurement is made once. K-weighting and the true-peak interpolation are
     linear, so the clip's blocks and oversampled peaks at any gain are those at the first,
-    scaled; after limiting, only the hops the limiter touched are weighted again (about a
-    seventh of an eSpeak clip)."""
+    scaled; after limiting, only the hops within reach of the points the limiter held down are
+    weighted again (about a seventh of an eSpeak clip)."""
     samples = fade(trim(to_program_rate(clip, rate), rate), rate)
     hop = round(rate / 10)
     energies = _clip_energies(samples, rate)
@@ -415,10 +415,11 @@ def limit(sound: np.ndarray, peaks: np.ndarray | None = None, gain: float = 1.0)
     Returns the new sound, its true peak, and the points held down (none: the limiter had nothing
     to do). `peaks`: the sound's `sample_peaks` before the gain, if known."""
     ceiling = 10 ** (CEILING_DBTP / 20)
-    peaks = sample_peaks(sound, ceiling / gain) if peaks is None else peaks
+    before_gain = ceiling / gain  # the ceiling, as the peaks before the gain see it
+    peaks = sample_peaks(sound, before_gain) if peaks is None else peaks
     out = np.multiply(sound, np.float32(gain), dtype=np.float32)
-    over = np.flatnonzero(peaks > ceiling / gain)
-    below = float(np.max(peaks, where=peaks <= ceiling / gain, initial=0.0)) * gain
+    over = np.flatnonzero(peaks > before_gain)
+    below = float(np.max(peaks, where=peaks <= before_gain, initial=0.0)) * gain
     if not over.size:
         return out, below, over
     return out, max(limit_at(out, over, peaks[over] * np.float32(gain), ceiling), below), over

@@ -174,6 +174,19 @@ def test_limiter_keeps_the_ceiling_and_leaves_quiet_audio_alone():
     assert np.array_equal(limit(quiet)[0], quiet) and not limit(quiet)[2].size
 
 
+def test_limiting_with_a_gain_is_limiting_the_raised_sound():
+    """master hands the limiter a clip, its peaks and a gain, rather than the raised clip."""
+    x = speechlike(3, 9) * 0.5
+    gain = 6.0
+    ceiling = 10 ** (CEILING_DBTP / 20)
+    raised, peak, held = limit(x, sample_peaks(x, ceiling / gain), gain)
+    expected, expected_peak, expected_held = limit(x * np.float32(gain))
+    assert held.size and np.array_equal(held, expected_held)
+    assert np.allclose(raised, expected, rtol=1e-6, atol=1e-7)
+    assert peak == pytest.approx(expected_peak, rel=1e-5)
+    assert np.array_equal(x, speechlike(3, 9) * 0.5), "the clip itself is left as it was"
+
+
 def test_trim_removes_engine_silence_but_keeps_the_sound():
     sound = tone(1.0)
     padded = np.concatenate([np.zeros(RATE // 2, np.float32), sound, np.zeros(RATE, np.float32)])

@@ -272,10 +272,10 @@ def _watch(again: Callable, paths: list[Path], as_json: bool, quiet: bool, progr
         while now == seen:
             time.sleep(WATCH_POLL_S)
             now = stamp()
-        while wait := still_to_wait(now, time.time_ns()):  # an editor may save in steps
+        while wait := _still_to_wait(now, time.time_ns()):  # an editor may save in steps
             time.sleep(wait)
             seen, now = now, stamp()
-            if now == seen:  # unchanged all along (a clock set apart from the files' ends here)
+            if now == seen:  # no change while waiting: held still (so too when the files' clock differs)
                 return now
         return now
 
@@ -298,7 +298,7 @@ def _watch(again: Callable, paths: list[Path], as_json: bool, quiet: bool, progr
                       f"pieces, {result.cache_hits} reused)")
 
 
-def still_to_wait(stamps: tuple, now_ns: int) -> float:
+def _still_to_wait(stamps: tuple, now_ns: int) -> float:
     """Seconds until files with these (mtime ns, size) stamps (None: missing) will have held still
     for `WATCH_STILL_S`; 0 when they have. A missing file, or a modification time ahead of the
     clock, waits the whole time."""

@@ -158,14 +158,14 @@ def test_the_same_input_gives_byte_identical_audio(short_transcript, tmp_path):
 
 def test_watch_takes_a_save_once_the_files_have_held_still():
     """…counted from their modification time, so a save the poll sees late starts at once."""
-    from broadcast.cli import WATCH_STILL_S, still_to_wait
+    from broadcast.cli import WATCH_STILL_S, _still_to_wait
 
     now = 1_700_000_000 * 10**9
     ms = 10**6
-    assert still_to_wait(((now - 10 * ms, 500), (now - 900 * ms, 40)), now) == pytest.approx(WATCH_STILL_S - 0.010)
-    assert still_to_wait(((now - 200 * ms, 500), (now - 900 * ms, 40)), now) == 0.0, "saved long enough ago"
-    assert still_to_wait(((now - 200 * ms, 500), None), now) == WATCH_STILL_S, "a file missing mid-save"
-    assert still_to_wait(((now + 5000 * ms, 500),), now) == WATCH_STILL_S, "a clock behind the files' waits, no longer"
+    assert _still_to_wait(((now - 10 * ms, 500), (now - 900 * ms, 40)), now) == pytest.approx(WATCH_STILL_S - 0.010)
+    assert _still_to_wait(((now - 200 * ms, 500), (now - 900 * ms, 40)), now) == 0.0, "saved long enough ago"
+    assert _still_to_wait(((now - 200 * ms, 500), None), now) == WATCH_STILL_S, "a file missing mid-save"
+    assert _still_to_wait(((now + 5000 * ms, 500),), now) == WATCH_STILL_S, "a clock behind the files' waits, no longer"
 
 
 def _lines(stream, into: "queue.Queue[str]") -> None:

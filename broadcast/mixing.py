@@ -402,14 +402,16 @@ def _relimited(energies: np.ndarray, gain: float, sound: np.ndarray, changed: np
     whole = len(sound) // hop  # rows past these are the clip's last samples or silence
     last = np.zeros((len(energies) - whole, hop), np.float32)
     last.ravel()[: len(sound) - whole * hop] = sound[whole * hop:]
-    picked = np.concatenate([sound[: whole * hop].reshape(-1, hop)[rows[rows < whole]], last[rows[rows >= whole] - whole]])
+    body = sound[: whole * hop].reshape(-1, hop)
+    picked = np.concatenate([body[rows[rows < whole]], last[rows[rows >= whole] - whole]])
     weighted = _hop_energies(k_weighted(picked.ravel(), rate), hop)
     out = energies * gain ** 2
     out[hops] = weighted[np.searchsorted(rows, hops)]
     return out
 
 
-def limit(sound: np.ndarray, peaks: np.ndarray | None = None, gain: float = 1.0) -> tuple[np.ndarray, float, np.ndarray]:
+def limit(sound: np.ndarray, peaks: np.ndarray | None = None,
+          gain: float = 1.0) -> tuple[np.ndarray, float, np.ndarray]:
     """A look-ahead peak limiter: `sound` raised by `gain`, then the gain rides down smoothly
     around the (oversampled) peaks that would pass the ceiling, and stays put everywhere else.
     Returns the new sound, its true peak, and the points held down (none: the limiter had nothing

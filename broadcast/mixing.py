@@ -114,8 +114,9 @@ def k_weighted(samples: np.ndarray, rate: int, length: int | None = None) -> np.
     return out[:length]
 
 
-def _hop_energies(weighted: np.ndarray, hop: int) -> np.ndarray:
-    rows = weighted.reshape(-1, hop)
+def _hop_energies(samples: np.ndarray, hop: int) -> np.ndarray:
+    """The energy of each `hop` samples (a whole number of them), summed in float64."""
+    rows = samples.reshape(-1, hop)
     return np.einsum("ij,ij->i", rows, rows, dtype=np.float64)
 
 
@@ -271,8 +272,7 @@ def trim(samples: np.ndarray, rate: int) -> np.ndarray:
     usable = len(samples) // step * step
     if usable == 0:
         return samples
-    rows = samples[:usable].reshape(-1, step)
-    energy = np.einsum("ij,ij->i", rows, rows, dtype=np.float64)
+    energy = _hop_energies(samples[:usable], step)
     loud = energy > energy.max() * 10 ** (TRIM_FLOOR_DB / 10)
     if not loud.any():
         return samples[:0]
